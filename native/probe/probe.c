@@ -1,0 +1,383 @@
+/* probe: runs inside a pod and reports what it sees, for rkt's end-to-end tests.
+ *
+ *   probe [--stat PATH]... [--try-write PATH]...   print one JSON object on stdout, exit 0
+ *   probe exit N                 exit with status N
+ *   probe signal N               kill itself with signal N
+ *   probe sleep SECONDS          sleep (stop tests)
+ *   probe ignore-term sleep SECONDS
+ *   probe cat PATH               print a file
+ *
+ * In the first form other arguments (not starting with "--") are only reported in "argv".
+ * The sleeping modes print "probe: ready" on stderr once they are set up. --try-write opens
+ * PATH for writing (creating it if missing) and writes nothing: "ok" or the errno name. */
+#include "../common/errno-name.h"
+#include "../common/json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void key(const char *k, int first)
+{
+	if (!first)
+		fputc(',', stdout);
+	json_cstring(stdout, k);
+	fputc(':', stdout);
+}
+
+/* Reads up to cap bytes of a file; returns the length or -1 with errno set. */
+static ssize_t slurp(const char *path, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	return n < 0 ? -1 : (ssize_t)len;
+}
+
+static void print_file_string(const char *path)
+{
+	static char buf[65536];
+	ssize_t n = slurp(path, buf, sizeof buf);
+
+	if (n < 0)
+		fputs("null", stdout);
+	else
+		json_string(stdout, buf, (size_t)n);
+}
+
+static void print_ns(void)
+{
+	static const char *const names[] = {"cgroup", "ipc", "mnt", "net", "pid", "uts", "user"};
+
+	fputc('{', stdout);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char path[64], target[256];
+		ssize_t n;
+
+		snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
+		key(names[i], i == 0);
+		n = readlink(path, target, sizeof target - 1);
+		if (n < 0) {
+			fputs("null", stdout);
+			continue;
+		}
+		json_string(stdout, target, (size_t)n);
+	}
+	fputc('}', stdout);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static char *unescape(char *s)
+{
+	char *o = s, *r = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+	return r;
+}
+
+static void print_mounts(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int first = 1;
+
+	if (!f) {
+		fputs("null", stdout);
+		return;
+	}
+	fputc('[', stdout);
+	while (getline(&line, &cap, f) > 0) {
+		/* id parent maj:min root target options [optional...] - fstype source super */
+		char *field[32], *save = NULL;
+		int n = 0, dash = -1;
+
+		for (char *t = strtok_r(line, " \n", &save); t && n < 32;
+		     t = strtok_r(NULL, " \n", &save)) {
+			if (dash < 0 && n >= 6 && strcmp(t, "-") == 0)
+				dash = n;
+			field[n++] = t;
+		}
+		if (dash < 0 || n < dash + 4)
+			continue;
+		fputs(first ? "{" : ",{", stdout);
+		first = 0;
+		key("target", 1);
+		json_cstring(stdout, unescape(field[4]));
+		key("root", 0);
+		json_cstring(stdout, unescape(field[3]));
+		key("fstype", 0);
+		json_cstring(stdout, field[dash + 1]);
+		key("source", 0);
+		json_cstring(stdout, unescape(field[dash + 2]));
+		key("options", 0);
+		json_cstring(stdout, field[5]);
+		key("superOptions", 0);
+		json_cstring(stdout, field[dash + 3]);
+		fputc('}', stdout);
+	}
+	fputc(']', stdout);
+	free(line);
+	fclose(f);
+}
+
+/* caps, NoNewPrivs and Seccomp from /proc/self/status */
+static void print_status_fields(void)
+{
+	static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
+	char value[7][64] = {{0}};
+	FILE *f = fopen("/proc/self/status", "re");
+	char *line = NULL;
+	size_t cap = 0;
+
+	while (f && getline(&line, &cap, f) > 0) {
+		char name[32], v[64];
+
+		if (sscanf(line, "%31[^:]:%63s", name, v) != 2)
+			continue;
+		for (int i = 0; i < 5; i++)
+			if (strcmp(name, caps[i]) == 0)
+				snprintf(value[i], sizeof value[i], "%s", v);
+		if (strcmp(name, "NoNewPrivs") == 0)
+			snprintf(value[5], sizeof value[5], "%s", v);
+		if (strcmp(name, "Seccomp") == 0)
+			snprintf(value[6], sizeof value[6], "%s", v);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	key("caps", 0);
+	fputc('{', stdout);
+	for (int i = 0; i < 5; i++) {
+		key(caps[i], i == 0);
+		json_cstring(stdout, value[i][0] ? value[i] : NULL);
+	}
+	fputc('}', stdout);
+	key("noNewPrivs", 0);
+	fputs(value[5][0] ? value[5] : "null", stdout);
+	key("seccomp", 0);
+	fputs(value[6][0] ? value[6] : "null", stdout);
+}
+
+static void print_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int first = 1;
+
+	if (!d) {
+		fputs("null", stdout);
+		return;
+	}
+	fputc('[', stdout);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+			continue;
+		printf(first ? "%s" : ",%s", e->d_name);
+		first = 0;
+	}
+	fputc(']', stdout);
+	closedir(d);
+}
+
+static const char *type_name(mode_t m)
+{
+	return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" :
+	       S_ISCHR(m) ? "char" : S_ISBLK(m) ? "block" : S_ISFIFO(m) ? "fifo" : "socket";
+}
+
+static void print_file(const char *path)
+{
+	static char buf[4096];
+	struct stat st;
+	char mode[8];
+
+	if (lstat(path, &st) < 0) {
+		printf("{\"exists\":false,\"error\":\"%s\"}", errno_name(errno));
+		return;
+	}
+	snprintf(mode, sizeof mode, "%04o", (unsigned)(st.st_mode & 07777));
+	printf("{\"exists\":true,\"type\":\"%s\",\"mode\":\"%s\",\"uid\":%u,\"gid\":%u",
+	       type_name(st.st_mode), mode, (unsigned)st.st_uid, (unsigned)st.st_gid);
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		printf(",\"major\":%u,\"minor\":%u", major(st.st_rdev), minor(st.st_rdev));
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(path, buf, sizeof buf);
+		fputs(",\"target\":", stdout);
+		if (n < 0)
+			fputs("null", stdout);
+		else
+			json_string(stdout, buf, (size_t)n);
+	}
+	if (S_ISREG(st.st_mode)) {
+		ssize_t n = slurp(path, buf, sizeof buf);
+		fputs(",\"content\":", stdout);
+		if (n < 0)
+			fputs("null", stdout);
+		else
+			json_string(stdout, buf, (size_t)n);
+	}
+	fputc('}', stdout);
+}
+
+static void print_list(const char *name, char **paths, int n, int writes)
+{
+	key(name, 0);
+	fputc('{', stdout);
+	for (int i = 0; i < n; i++) {
+		key(paths[i], i == 0);
+		if (!writes) {
+			print_file(paths[i]);
+			continue;
+		}
+		int fd = open(paths[i], O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+		printf("\"%s\"", fd < 0 ? errno_name(errno) : "ok");
+		if (fd >= 0)
+			close(fd);
+	}
+	fputc('}', stdout);
+}
+
+static int report(int argc, char **argv)
+{
+	char **stats = calloc((size_t)argc, sizeof *stats);
+	char **tries = calloc((size_t)argc, sizeof *tries);
+	char host[256], cwd[PATH_MAX];
+	gid_t groups[NGROUPS_MAX];
+	int nstats = 0, ntries = 0, ngroups;
+
+	if (!stats || !tries)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "--stat") == 0)
+			stats[nstats++] = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--try-write") == 0)
+			tries[ntries++] = argv[++i];
+		else if (strncmp(argv[i], "--", 2) == 0) {
+			fprintf(stderr, "probe: bad arguments (see the top of probe.c)\n");
+			return 2;
+		}
+	}
+	printf("{\"pid\":%d,\"ppid\":%d,\"uid\":%u,\"gid\":%u,\"euid\":%u,\"egid\":%u",
+	       (int)getpid(), (int)getppid(), (unsigned)getuid(), (unsigned)getgid(),
+	       (unsigned)geteuid(), (unsigned)getegid());
+	key("groups", 0);
+	ngroups = getgroups(NGROUPS_MAX, groups);
+	fputc('[', stdout);
+	for (int i = 0; i < ngroups; i++)
+		printf(i ? ",%u" : "%u", (unsigned)groups[i]);
+	fputc(']', stdout);
+	key("hostname", 0);
+	json_cstring(stdout, gethostname(host, sizeof host) == 0 ? host : NULL);
+	key("cwd", 0);
+	json_cstring(stdout, getcwd(cwd, sizeof cwd));
+	key("argv", 0);
+	fputc('[', stdout);
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			fputc(',', stdout);
+		json_cstring(stdout, argv[i]);
+	}
+	fputc(']', stdout);
+	key("env", 0);
+	fputc('{', stdout);
+	for (char **e = environ; *e; e++) {
+		char *eq = strchr(*e, '=');
+		size_t n = eq ? (size_t)(eq - *e) : strlen(*e);
+
+		if (e != environ)
+			fputc(',', stdout);
+		json_string(stdout, *e, n);
+		fputc(':', stdout);
+		json_cstring(stdout, eq ? eq + 1 : "");
+	}
+	fputc('}', stdout);
+	key("ns", 0);
+	print_ns();
+	key("mounts", 0);
+	print_mounts();
+	print_status_fields();
+	key("fds", 0);
+	print_fds();
+	key("cgroup", 0);
+	print_file_string("/proc/self/cgroup");
+	print_list("files", stats, nstats, 0);
+	print_list("tries", tries, ntries, 1);
+	fputs("}\n", stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int nap(const char *seconds)
+{
+	double s = strtod(seconds, NULL);
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+
+	fprintf(stderr, "probe: ready\n");
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "exit") == 0)
+		return atoi(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "signal") == 0) {
+		int sig = atoi(argv[2]);
+		sigset_t set;
+
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		return 1;
+	}
+	if (argc == 3 && strcmp(argv[1], "sleep") == 0)
+		return nap(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "ignore-term") == 0 && strcmp(argv[2], "sleep") == 0) {
+		signal(SIGTERM, SIG_IGN);
+		return nap(argv[3]);
+	}
+	if (argc == 3 && strcmp(argv[1], "cat") == 0) {
+		char buf[65536];
+		ssize_t n;
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "probe: %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		while ((n = read(fd, buf, sizeof buf)) > 0)
+			if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+				return 1;
+		return n < 0 || fflush(stdout) != 0;
+	}
+	return report(argc, argv);
+}

@@ -1,0 +1,156 @@
+/* app.c: an app's child, between PID 1's fork and the app's execve; plus the fd and signal
+ * hygiene the other processes share.
+ *
+ * Order matters: fds are closed first, so nothing can chdir through a leaked directory fd
+ * (/proc/self/fd/N as cwd, CVE-2024-21626); then chroot and cwd (verified to be inside the
+ * root); ids last, so the earlier steps still run with PID 1's privileges. Any failure goes
+ * to PID 1 as a record on report_fd, which is close-on-exec: EOF there means execve worked. */
+#include "stage1.h"
+#include "kernel.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void close_between(unsigned lo, unsigned hi)
+{
+	struct rlimit rl;
+
+	if (lo > hi)
+		return;
+	if (sys_close_range(lo, hi, 0) == 0)
+		return;
+	if (errno != ENOSYS)
+		die("close_range", "-", errno);
+	/* kernels before 5.9: close one by one up to the fd limit */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("getrlimit", "RLIMIT_NOFILE", errno);
+	for (rlim_t fd = lo; fd < rl.rlim_cur && fd <= hi; fd++)
+		if (close((int)fd) < 0 && errno != EBADF)
+			die("close", "-", errno);
+}
+
+void close_fds_except(int keep)
+{
+	if (keep < 3) {
+		close_between(3, ~0U);
+		return;
+	}
+	close_between(3, (unsigned)keep - 1);
+	close_between((unsigned)keep + 1, ~0U);
+}
+
+void signals_reset(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < _NSIG; sig++)
+		/* EINVAL: SIGKILL, SIGSTOP and the signals libc keeps for itself */
+		if (sigaction(sig, &sa, NULL) < 0 && errno != EINVAL)
+			die("sigaction", "-", errno);
+}
+
+void signals_forwarded(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+/* The working directory must be a directory inside the (new) root. The kernel's getcwd
+ * reports a directory outside the root as "(unreachable)/...", so that is refused. */
+static void enter_cwd(const struct app *a)
+{
+	char buf[PATH_MAX];
+
+	if (chdir("/") < 0)
+		die("chdir", "/", errno);
+	if (chdir(a->cwd) < 0)
+		die("chdir", a->cwd, errno);
+	if (sys_getcwd(buf, sizeof buf) < 0)
+		die("chdir", a->cwd, errno);
+	if (buf[0] != '/')
+		die_reason("chdir", a->cwd, ENOENT, "working directory is outside the app's root");
+}
+
+static const char *env_value(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* execve, or for a name without '/' a search of the app's own PATH (libc's execvpe would use
+ * the helper's environment, not the app's): EACCES is remembered, ENOENT and ENOTDIR move on
+ * to the next directory, anything else stops the search (as execvp does). */
+static _Noreturn void exec_program(const struct app *a)
+{
+	char buf[PATH_MAX];
+	const char *path, *p;
+	int err = ENOENT;
+
+	if (strchr(a->exec, '/')) {
+		execve(a->exec, a->argv, a->envp);
+		die("exec", a->exec, errno);
+	}
+	path = env_value(a->envp, "PATH");
+	if (!path)
+		die_reason("exec", a->exec, ENOENT, "no PATH in the app's environment");
+	for (p = path;; p += strcspn(p, ":") + 1) {
+		int len = (int)strcspn(p, ":");
+
+		if (snprintf(buf, sizeof buf, "%.*s/%s", len ? len : 1, len ? p : ".", a->exec) >=
+		    (int)sizeof buf) {
+			err = ENAMETOOLONG;
+		} else {
+			execve(buf, a->argv, a->envp);
+			if (errno == EACCES)
+				err = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				die("exec", buf, errno);
+		}
+		if (!p[len])
+			break;
+	}
+	die("exec", a->exec, err);
+}
+
+_Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask)
+{
+	sigset_t none;
+
+	fail_set_pipe(report_fd);
+	close_fds_except(report_fd);
+	signals_reset();
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		die("sigprocmask", a->name, errno);
+	umask(app_umask);
+	/* Its own session, so a signal to the pod's process group is not doubled. But a tty on
+	 * stdin stays usable only inside the caller's session, so then the app stays there. */
+	if (!isatty(0) && setsid() < 0)
+		die("setsid", a->name, errno);
+	if (chroot(a->root) < 0)
+		die("chroot", a->root, errno);
+	enter_cwd(a);
+	if (setgroups(a->ngroups, a->groups) < 0)
+		die("setgroups", a->name, errno);
+	if (setgid(a->gid) < 0)
+		die("setgid", a->name, errno);
+	if (setuid(a->uid) < 0)
+		die("setuid", a->name, errno);
+	exec_program(a);
+}

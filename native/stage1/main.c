@@ -1,0 +1,133 @@
+/* main.c: rkt-stage1's entry point and its outer process.
+ *
+ * stage0 execs us in its own place, so this process is what the caller started: it keeps the
+ * pod lock (close-on-exec) while the pod lives, forks the pod's PID 1 into a new PID
+ * namespace, records PID 1's host PID in <pod-dir>/pid, forwards the stop signals to it and
+ * exits with the pod's status. It is also the only process that writes the error file. */
+#include "stage1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* <pod-dir>/pid, written to a temp file and renamed, so a reader never sees half of it */
+static void write_pid_file(const char *dir, pid_t pid)
+{
+	char tmp[4200], path[4200], text[16];
+	int len = snprintf(text, sizeof text, "%d\n", (int)pid), fd;
+
+	if (snprintf(path, sizeof path, "%s/pid", dir) >= (int)sizeof path ||
+	    snprintf(tmp, sizeof tmp, "%s/pid.tmp", dir) >= (int)sizeof tmp)
+		die("pid-file", dir, ENAMETOOLONG);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die("pid-file", tmp, errno);
+	errno = 0;
+	if (write(fd, text, (size_t)len) != len)
+		die("pid-file", tmp, errno ? errno : EIO);
+	if (close(fd) < 0)
+		die("pid-file", tmp, errno);
+	if (rename(tmp, path) < 0)
+		die("pid-file", path, errno);
+}
+
+/* Waits for PID 1, forwarding the blocked stop signals to it meanwhile. */
+static int wait_pod(pid_t child, const sigset_t *set)
+{
+	for (;;) {
+		siginfo_t si;
+		int ws, sig = sigwaitinfo(set, &si);
+		pid_t pid;
+
+		if (sig < 0 && errno == EINTR)
+			continue;
+		if (sig < 0)
+			die("sigwaitinfo", "-", errno);
+		if (sig != SIGCHLD) {
+			if (kill(child, sig) < 0 && errno != ESRCH)
+				die("kill", "-", errno);
+			continue;
+		}
+		do
+			pid = waitpid(child, &ws, WNOHANG);
+		while (pid < 0 && errno == EINTR);
+		if (pid < 0)
+			die("waitpid", "-", errno);
+		if (pid == child)
+			return ws;
+	}
+}
+
+static int run(const char *plan_file)
+{
+	struct plan pl;
+	struct failure f;
+	sigset_t set;
+	int report[2], fl, ws;
+	char fdname[16];
+	pid_t child;
+
+	/* apps must not ptrace us or reopen /proc/<pid>/exe for writing (CVE-2019-5736) */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die("prctl", "PR_SET_DUMPABLE", errno);
+	plan_load(plan_file, &pl);
+	fail_set_error_file(pl.error_file);
+
+	snprintf(fdname, sizeof fdname, "%d", pl.lock_fd);
+	fl = fcntl(pl.lock_fd, F_GETFD);
+	if (fl < 0 || fcntl(pl.lock_fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+		die("lock-fd", fdname, errno);
+
+	/* Signals are taken synchronously with sigwaitinfo, so block them before fork: none can
+	 * be lost between fork and the wait. Dispositions that stage0 set (Node ignores SIGPIPE)
+	 * go back to default, and PID 1 inherits both. */
+	signals_reset();
+	signals_forwarded(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die("sigprocmask", "-", errno);
+
+	if (pipe2(report, O_CLOEXEC) < 0)
+		die("pipe", "-", errno);
+	/* unshare(CLONE_NEWPID) affects our children only: the next fork is the pod's PID 1 */
+	if ((pl.ns_flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
+		die("unshare", "pid", errno);
+	child = fork();
+	if (child < 0)
+		die("fork", "-", errno);
+	if (child == 0) {
+		close(report[0]);
+		pod_main(&pl, report[1]);
+	}
+	close(report[1]);
+	/* PDEATHSIG in PID 1 takes the pod down if we exit here */
+	write_pid_file(pl.pod_dir, child);
+
+	ws = wait_pod(child, &set);
+	/* PID 1 has exited: a failure record, if it sent one, is whole in the pipe by now.
+	 * Non-blocking, in case an app child still holds the write end for an instant. */
+	if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0)
+		die("fcntl", "-", errno);
+	if (fail_receive(report[0], &f)) {
+		fail_report(&f);
+		return EXIT_HELPER;
+	}
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "version") == 0) {
+		printf("rkt-stage1 plan-version %d\n", PLAN_VERSION);
+		return fflush(stdout) == 0 ? 0 : EXIT_HELPER;
+	}
+	if (argc == 3 && strcmp(argv[1], "run") == 0)
+		return run(argv[2]);
+	die_reason("usage", "-", EINVAL, "usage: rkt-stage1 run PLAN-FILE | rkt-stage1 version");
+}

@@ -1,0 +1,381 @@
+/* plan.c: read the plan file (format v1, docs/stage1-interface.md) into struct plan.
+ *
+ * The plan is the helper's only input and it holds no defaults of its own, so parsing is
+ * strict: an unknown directive, a repeated one, a bad number or a missing required field is
+ * an error (exit 254), never guessed at. */
+#include "stage1.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#define MAX_FIELDS 8
+#define NS_SEEN    1 /* no CLONE_NEW* flag uses bit 0; cleared again in check() */
+
+struct word {
+	const char *name;
+	unsigned long bits;
+};
+
+static const struct word mount_flags[] = {
+	{"ro", MS_RDONLY}, {"nosuid", MS_NOSUID}, {"nodev", MS_NODEV}, {"noexec", MS_NOEXEC},
+	{"bind", MS_BIND}, {"rec", MS_REC}, {"remount", MS_REMOUNT}, {"private", MS_PRIVATE},
+	{"slave", MS_SLAVE}, {"shared", MS_SHARED}, {"strictatime", MS_STRICTATIME},
+	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {NULL, 0},
+};
+static const struct word mount_opts[] = {
+	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW}, {NULL, 0},
+};
+static const struct word namespaces[] = {
+	{"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS},
+	{"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {NULL, 0},
+};
+
+/* where we are, for error messages */
+static const char *plan_file;
+static int lineno;
+
+static _Noreturn void bad(const char *fmt, const char *arg)
+{
+	char where[4096], reason[200];
+
+	if (lineno > 0)
+		snprintf(where, sizeof where, "%s:%d", plan_file, lineno);
+	else /* a check of the whole plan */
+		snprintf(where, sizeof where, "%s", plan_file);
+	snprintf(reason, sizeof reason, fmt, arg ? arg : "");
+	die_reason("plan", where, EINVAL, reason);
+}
+
+static void *grow(void *p, size_t n, size_t size)
+{
+	p = realloc(p, (n + 1) * size);
+	if (!p)
+		die("plan", plan_file, ENOMEM);
+	return p;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Percent-decodes one field. The field "%00" is the empty string; a NUL anywhere else is
+ * refused (no syscall could take it), and so is a field left empty by a doubled or trailing
+ * space, which is more likely a bug than meant. */
+static char *decode(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (!out)
+		die("plan", plan_file, ENOMEM);
+	if (!*s)
+		bad("empty field (write an empty value as %%00)", NULL);
+	if (strcmp(s, "%00") == 0)
+		s += 3;
+	for (; *s; s++) {
+		if (*s != '%') {
+			*o++ = *s;
+			continue;
+		}
+		int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
+		if (lo < 0 || (hi == 0 && lo == 0))
+			bad("bad percent-encoding", NULL);
+		*o++ = (char)(hi * 16 + lo);
+		s += 2;
+	}
+	*o = 0;
+	return out;
+}
+
+/* "-" means none for the fields that allow it */
+static char *or_none(char *s) { return strcmp(s, "-") == 0 ? NULL : s; }
+
+static char *abs_path(char *s)
+{
+	if (s[0] != '/')
+		bad("not an absolute path: %s", s);
+	return s;
+}
+
+/* Strict unsigned decimal: digits only, no sign, no blanks, at most max. */
+static unsigned long number(const char *s, unsigned long max)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 10)
+		bad("bad number: %s", s);
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			bad("bad number", NULL);
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v > max)
+		bad("number out of range", NULL);
+	return v;
+}
+
+/* uid/gid: 4294967295 is (uid_t)-1, which setuid and friends take as "no change" */
+static unsigned long id_number(const char *s) { return number(s, 4294967294UL); }
+
+static unsigned long words(const char *list, const struct word *table)
+{
+	unsigned long bits = 0;
+	const char *p = list;
+
+	if (strcmp(list, "-") == 0)
+		return 0;
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		const struct word *w = table;
+
+		while (w->name && (strlen(w->name) != n || strncmp(w->name, p, n) != 0))
+			w++;
+		if (!w->name)
+			bad("unknown word in list: %s", list);
+		bits |= w->bits;
+		if (!p[n])
+			return bits;
+		p += n + 1;
+	}
+}
+
+static void once(char **slot, char *value)
+{
+	if (*slot)
+		bad("repeated directive", NULL);
+	*slot = value;
+}
+
+static void pod_directive(struct plan *pl, const char *d, char **f, int n)
+{
+	struct op op;
+
+	memset(&op, 0, sizeof op);
+	if (strcmp(d, "pod-dir") == 0 && n == 1) {
+		once(&pl->pod_dir, abs_path(f[0]));
+	} else if (strcmp(d, "error-file") == 0 && n == 1) {
+		once(&pl->error_file, abs_path(f[0]));
+	} else if (strcmp(d, "status-dir") == 0 && n == 1) {
+		once(&pl->status_dir, abs_path(f[0]));
+	} else if (strcmp(d, "root") == 0 && n == 1) {
+		once(&pl->root, abs_path(f[0]));
+	} else if (strcmp(d, "hostname") == 0 && n == 1) {
+		if (!*f[0] || strlen(f[0]) > 64)
+			bad("bad hostname", NULL);
+		once(&pl->hostname, f[0]);
+	} else if (strcmp(d, "lock-fd") == 0 && n == 1) {
+		if (pl->lock_fd >= 0)
+			bad("repeated directive", NULL);
+		pl->lock_fd = (int)number(f[0], INT_MAX);
+		if (pl->lock_fd <= 2)
+			bad("lock-fd must be above 2", NULL);
+	} else if (strcmp(d, "namespaces") == 0 && n == 1) {
+		if (pl->ns_flags)
+			bad("repeated directive", NULL);
+		pl->ns_flags = (int)words(f[0], namespaces) | NS_SEEN;
+	} else if (strcmp(d, "mount") == 0 && n == 6) {
+		op.kind = OP_MOUNT;
+		op.source = or_none(f[0]);
+		op.target = abs_path(f[1]);
+		op.fstype = or_none(f[2]);
+		op.flags = words(f[3], mount_flags);
+		op.data = or_none(f[4]);
+		op.opts = (unsigned)words(f[5], mount_opts);
+	} else if (strcmp(d, "symlink") == 0 && n == 2) {
+		op.kind = OP_SYMLINK;
+		op.source = f[0];
+		op.target = abs_path(f[1]);
+		if (!*op.source)
+			bad("empty symlink target", NULL);
+	} else if (strcmp(d, "in-root") == 0 && n == 1) {
+		op.kind = OP_IN_ROOT;
+		op.target = abs_path(f[0]);
+	} else if (strcmp(d, "mkdir") == 0 && n == 2) {
+		op.kind = OP_MKDIR;
+		op.target = abs_path(f[0]);
+		char *end;
+		unsigned long mode = strtoul(f[1], &end, 8);
+		if (!*f[1] || *end || f[1][0] == '-' || f[1][0] == '+' || mode > 07777)
+			bad("bad mode: %s", f[1]);
+		op.mode = (mode_t)mode;
+	} else {
+		bad("unknown directive or wrong field count: %s", d);
+	}
+	if (strcmp(d, "mount") == 0 || strcmp(d, "symlink") == 0 || strcmp(d, "mkdir") == 0 ||
+	    strcmp(d, "in-root") == 0) {
+		pl->ops = grow(pl->ops, pl->nops, sizeof op);
+		pl->ops[pl->nops++] = op;
+	}
+}
+
+static void push(char ***list, size_t *n, char *s)
+{
+	*list = grow(*list, *n + 1, sizeof **list);
+	(*list)[(*n)++] = s;
+	(*list)[*n] = NULL;
+}
+
+static void app_directive(struct app *a, const char *d, char **f, int n)
+{
+	if (n != 1)
+		bad("wrong field count for %s", d);
+	if (strcmp(d, "app-root") == 0) {
+		once(&a->root, abs_path(f[0]));
+	} else if (strcmp(d, "exec") == 0) {
+		if (!*f[0])
+			bad("empty exec", NULL);
+		once(&a->exec, f[0]);
+	} else if (strcmp(d, "arg") == 0) {
+		push(&a->argv, &a->argc, f[0]);
+	} else if (strcmp(d, "env") == 0) {
+		if (f[0][0] == '=' || !strchr(f[0], '='))
+			bad("env is not NAME=VALUE", NULL);
+		push(&a->envp, &a->envc, f[0]);
+	} else if (strcmp(d, "cwd") == 0) {
+		once(&a->cwd, abs_path(f[0]));
+	} else if (strcmp(d, "uid") == 0 && !a->have_uid) {
+		a->uid = (uid_t)id_number(f[0]);
+		a->have_uid = 1;
+	} else if (strcmp(d, "gid") == 0 && !a->have_gid) {
+		a->gid = (gid_t)id_number(f[0]);
+		a->have_gid = 1;
+	} else if (strcmp(d, "groups") == 0 && !a->have_groups) {
+		a->have_groups = 1;
+		for (char *p = f[0], *next; strcmp(f[0], "-") != 0 && p; p = next) {
+			next = strchr(p, ',');
+			if (next)
+				*next++ = 0;
+			if (a->ngroups >= 65536)
+				bad("too many groups", NULL);
+			a->groups = grow(a->groups, a->ngroups, sizeof *a->groups);
+			a->groups[a->ngroups++] = (gid_t)id_number(p);
+		}
+	} else {
+		bad("unknown or repeated app directive: %s", d);
+	}
+}
+
+static void check(struct plan *pl)
+{
+	lineno = 0;
+	pl->ns_flags &= ~NS_SEEN;
+	if (!pl->pod_dir || !pl->error_file || !pl->status_dir || !pl->root || pl->lock_fd < 0)
+		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
+	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
+	if (!(pl->ns_flags & CLONE_NEWNS))
+		bad("namespaces must include mount", NULL);
+	if (pl->hostname && !(pl->ns_flags & CLONE_NEWUTS))
+		bad("hostname needs the uts namespace", NULL);
+	if (pl->napps == 0)
+		bad("no app", NULL);
+	for (size_t i = 0; i < pl->napps; i++) {
+		struct app *a = &pl->apps[i];
+
+		if (!a->root || !a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
+			bad("app %s lacks one of app-root, exec, arg, cwd, uid, gid", a->name);
+		if (!a->envp) {
+			a->envp = grow(NULL, 0, sizeof *a->envp);
+			a->envp[0] = NULL;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(pl->apps[j].name, a->name) == 0)
+				bad("duplicate app name: %s", a->name);
+	}
+}
+
+/* Before parsing, find error-file so that even an early plan error lands in it. */
+static void find_error_file(FILE *in)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	while ((len = getline(&line, &cap, in)) > 0) {
+		if (strncmp(line, "error-file /", 12) != 0)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		if (!strchr(line + 11, ' ') && !strchr(line + 11, '%'))
+			fail_set_error_file(strdup(line + 11));
+		break;
+	}
+	free(line);
+	rewind(in);
+}
+
+void plan_load(const char *path, struct plan *pl)
+{
+	char *line = NULL, *f[MAX_FIELDS + 1];
+	size_t cap = 0;
+	ssize_t len;
+	FILE *in;
+
+	memset(pl, 0, sizeof *pl);
+	pl->file = plan_file = path;
+	pl->lock_fd = -1;
+	in = fopen(path, "re");
+	if (!in)
+		die("open", path, errno);
+	find_error_file(in);
+	while (errno = 0, (len = getline(&line, &cap, in)) >= 0) {
+		int n = 0;
+
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (lineno == 1) {
+			if (strcmp(line, "rkt-stage1-plan 1") != 0)
+				bad("not a version 1 plan (first line must be \"rkt-stage1-plan 1\")",
+				    NULL);
+			continue;
+		}
+		if (len == 0 || line[0] == '#')
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
+				bad("byte outside printable ASCII", NULL);
+		/* split on single spaces */
+		for (char *p = line, *sp;; p = sp + 1) {
+			if (n == MAX_FIELDS + 1)
+				bad("too many fields", NULL);
+			sp = strchr(p, ' ');
+			if (sp)
+				*sp = 0;
+			f[n++] = p;
+			if (!sp)
+				break;
+		}
+		for (int i = 1; i < n; i++)
+			f[i] = decode(f[i]);
+		if (strcmp(f[0], "app") == 0) {
+			/* the name becomes a file name in status-dir */
+			if (n != 2 || !*f[1] || strlen(f[1]) > 200 || strchr(f[1], '/') ||
+			    !strcmp(f[1], ".") || !strcmp(f[1], ".."))
+				bad("bad app name", NULL);
+			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
+			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
+			pl->apps[pl->napps++].name = f[1];
+		} else if (pl->napps) {
+			app_directive(&pl->apps[pl->napps - 1], f[0], f + 1, n - 1);
+		} else {
+			pod_directive(pl, f[0], f + 1, n - 1);
+		}
+	}
+	if (errno)
+		die("read", path, errno);
+	if (lineno == 0)
+		bad("empty plan", NULL);
+	free(line);
+	fclose(in);
+	check(pl);
+}

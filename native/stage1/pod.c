@@ -1,0 +1,71 @@
+/* pod.c: the pod's PID 1, from fork to supervision. It enters the remaining namespaces, sets
+ * the hostname, brings up lo, builds the root filesystem, pivots into it and supervises the
+ * apps. Failures go to the outer process over report_fd (see fail.c). */
+#include "stage1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A new network namespace has only lo, and it is down. */
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		die("socket", "lo", errno);
+	memset(&ifr, 0, sizeof ifr);
+	strcpy(ifr.ifr_name, "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		die("ioctl SIOCGIFFLAGS", "lo", errno);
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		die("ioctl SIOCSIFFLAGS", "lo", errno);
+	close(s);
+}
+
+_Noreturn void pod_main(const struct plan *pl, int report_fd)
+{
+	mode_t app_umask;
+	int status_fd;
+
+	fail_set_pipe(report_fd);
+	/* The lock stays with the outer process only (so it drops exactly when that exits), and
+	 * no fd stage0 may have leaked is kept. */
+	close_fds_except(report_fd);
+	/* If the outer process is killed, the pod must not run on unsupervised and unlocked. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		die("prctl", "PR_SET_PDEATHSIG", errno);
+	/* Inherited through fork already; said again because it is what keeps apps from
+	 * ptracing PID 1 or opening /proc/1/exe (CVE-2019-5736). */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		die("prctl", "PR_SET_DUMPABLE", errno);
+	/* Without a PID namespace, orphans of the apps are still ours to reap. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die("prctl", "PR_SET_CHILD_SUBREAPER", errno);
+	/* Modes in the plan are exact; the apps get the caller's umask back. */
+	app_umask = umask(0);
+
+	if (unshare(pl->ns_flags & ~CLONE_NEWPID) < 0)
+		die("unshare", "-", errno);
+	if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0)
+		die("sethostname", pl->hostname, errno);
+	if (pl->ns_flags & CLONE_NEWNET)
+		loopback_up();
+	/* opened now: after pivot_root the host path is out of reach */
+	status_fd = open(pl->status_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (status_fd < 0)
+		die("open", pl->status_dir, errno);
+	rootfs_setup(pl);
+	rootfs_pivot(pl);
+	_exit(supervise(pl, status_fd, app_umask));
+}

@@ -1,0 +1,101 @@
+/* stage1.h: the plan as parsed, and the interfaces between the helper's parts.
+ *
+ *   plan.c       read and check the plan file
+ *   fail.c       report a failure: stderr line + error-file JSON, or a record over a pipe
+ *   main.c       the outer process: lock fd, pid file, signal forwarding, exit status
+ *   pod.c        the pod's PID 1: namespaces, hostname, lo, then rootfs and supervise
+ *   rootfs.c     in-root path resolution, mounts, mkdir, symlink, pivot_root
+ *   supervise.c  PID 1 as supervisor: start apps, reap, forward signals, record statuses
+ *   app.c        an app's child between fork and execve
+ */
+#ifndef RKT_STAGE1_H
+#define RKT_STAGE1_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PLAN_VERSION 1
+#define EXIT_HELPER  254
+
+/* mount OPTIONS */
+#define OPT_MKDIR    0x1
+#define OPT_MKFILE   0x2
+#define OPT_NOFOLLOW 0x4
+
+enum op_kind { OP_MOUNT, OP_SYMLINK, OP_MKDIR, OP_IN_ROOT };
+
+/* One pod-phase directive that touches the root filesystem, kept in file order. */
+struct op {
+	enum op_kind kind;
+	char *source;         /* mount SOURCE or symlink TARGET; NULL for "-" */
+	char *target;         /* mount TARGET, symlink LINKPATH, mkdir or in-root PATH */
+	char *fstype;         /* NULL for "-" */
+	char *data;           /* NULL for "-" */
+	unsigned long flags;  /* MS_* bits, propagation included */
+	unsigned opts;        /* OPT_* bits */
+	mode_t mode;          /* mkdir */
+};
+
+struct app {
+	char *name, *root, *exec, *cwd;
+	char **argv;          /* NULL-terminated */
+	size_t argc;
+	char **envp;          /* NULL-terminated */
+	size_t envc;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	int have_uid, have_gid, have_groups;
+};
+
+struct plan {
+	const char *file;
+	char *pod_dir, *error_file, *status_dir, *root, *hostname;
+	int lock_fd;
+	int ns_flags;         /* CLONE_NEW* */
+	struct op *ops;
+	size_t nops;
+	struct app *apps;
+	size_t napps;
+};
+
+/* plan.c: parse PATH into *plan; on any error reports (via fail.c) and exits 254. */
+void plan_load(const char *path, struct plan *plan);
+
+/* fail.c */
+struct failure {
+	int err;
+	char what[48];
+	char reason[200];     /* empty: strerror(err) */
+	char path[3800];      /* the whole record stays under PIPE_BUF, so one write is atomic */
+};
+void fail_set_error_file(const char *path);   /* outer process: where to write the JSON */
+void fail_set_pipe(int fd);                   /* PID 1 / app child: send records here instead */
+_Noreturn void die(const char *what, const char *path, int err);
+_Noreturn void die_reason(const char *what, const char *path, int err, const char *reason);
+_Noreturn void fail_exit(const struct failure *f); /* report or send f, exit 254 */
+void fail_report(const struct failure *f);    /* stderr line + error file */
+int fail_receive(int fd, struct failure *f);  /* 1 if a whole record was read from fd */
+void fail_send(int fd, const struct failure *f);
+
+/* app.c: process hygiene shared by the outer process, PID 1 and the app child */
+void close_fds_except(int keep);              /* every fd above 2 but keep (-1: none) */
+void signals_reset(void);                     /* all dispositions to SIG_DFL */
+void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
+
+/* pod.c: body of the pod's PID 1; never returns. report_fd: pipe to the outer process. */
+_Noreturn void pod_main(const struct plan *plan, int report_fd);
+
+/* rootfs.c */
+void rootfs_setup(const struct plan *plan);   /* bind root, run ops (cwd unchanged) */
+void rootfs_pivot(const struct plan *plan);   /* pivot_root into the root, chdir("/") */
+
+/* supervise.c: start and supervise the apps; returns the pod's exit status. */
+int supervise(const struct plan *plan, int status_dir_fd, mode_t app_umask);
+
+/* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
+_Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask);
+
+#endif

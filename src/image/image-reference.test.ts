@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isValidOciRefName, parseImageReference } from './image-reference.js';
+
+const base = mkdtempSync(join(tmpdir(), 'rkt-ref-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+
+describe('parseImageReference', () => {
+  it('splits oci:PATH:TAG at the last colon', () => {
+    assert.deepEqual(parseImageReference('oci:/images/app:v1.2'), { transport: 'oci', layoutPath: '/images/app', tag: 'v1.2' });
+    assert.deepEqual(parseImageReference('oci:./a:b:latest'), { transport: 'oci', layoutPath: './a:b', tag: 'latest' });
+    assert.deepEqual(parseImageReference('oci:relative'), { transport: 'oci', layoutPath: 'relative', tag: undefined });
+  });
+
+  it('takes an existing directory whole, even with a colon in its name', () => {
+    const dir = join(base, 'layout:v2');
+    mkdirSync(dir);
+    assert.deepEqual(parseImageReference(`oci:${dir}`), { transport: 'oci', layoutPath: dir, tag: undefined });
+    assert.deepEqual(parseImageReference(`oci:${dir}:v3`), { transport: 'oci', layoutPath: dir, tag: 'v3' });
+  });
+
+  it('keeps a suffix that is not a valid ref name as part of the path', () => {
+    assert.deepEqual(parseImageReference('oci:/x:bad tag'), { transport: 'oci', layoutPath: '/x:bad tag', tag: undefined });
+    assert.deepEqual(parseImageReference('oci:/x:'), { transport: 'oci', layoutPath: '/x:', tag: undefined });
+  });
+
+  it('refuses an empty path', () => {
+    assert.throws(() => parseImageReference('oci:'), { code: 'ERR_IMAGE_REFERENCE_INVALID' });
+  });
+
+  it('refuses other transports, naming the reference and hinting at oci:', () => {
+    for (const text of ['docker://nginx', 'docker-archive:/tmp/a.tar', 'oci-archive:/tmp/a.tar', '/tmp/app.aci', 'example.com/app:v1', 'https://example.com/a.aci']) {
+      assert.throws(
+        () => parseImageReference(text),
+        (error: Error & { code?: string; hint?: string }) =>
+          error.code === 'ERR_IMAGE_TRANSPORT_UNSUPPORTED' && error.message.includes(JSON.stringify(text)) && (error.hint ?? '').includes('oci:PATH[:TAG]'),
+      );
+    }
+  });
+});
+
+describe('isValidOciRefName', () => {
+  it('follows the image-layout ref.name grammar', () => {
+    for (const ok of ['latest', 'v1.0', 'a--b', 'example.com/app', 'a_b']) assert.ok(isValidOciRefName(ok), ok);
+    for (const bad of ['', '-a', 'a-', 'a b', 'a/', '/a', 'a..b.', 'a/../b']) assert.ok(!isValidOciRefName(bad), bad);
+  });
+});

@@ -1,0 +1,45 @@
+/** Where things live inside a pod directory (docs/on-disk-format.md). One place, so no path drifts. */
+import path from 'node:path';
+
+export interface PodPaths {
+  /** The appc pod manifest. */
+  manifest: string;
+  /** Its mtime is the pod's creation time. */
+  created: string;
+  /** Written by stage1: host PID of the pod's PID 1; its mtime is the start time. */
+  pid: string;
+  /** Per-app exit statuses, written by stage1's PID 1. */
+  statusDir: string;
+  /** Per-app records stage0 keeps for list/status: image id and name. */
+  appsInfoDir: string;
+  plan: string;
+  /** The directory that becomes the pod's root by pivot_root (holds /opt/stage2/<app>/rootfs). */
+  stage1Root: string;
+  /** Structured error left by stage1 when it failed. */
+  stage1Error: string;
+  /** Files bound into every app: hostname, hosts, resolv.conf. */
+  etcDir: string;
+  overlayUpper: (app: string) => string;
+  overlayWork: (app: string) => string;
+}
+
+export function podPaths(podDir: string): PodPaths {
+  return {
+    manifest: path.join(podDir, 'pod'),
+    created: path.join(podDir, 'pod-created'),
+    pid: path.join(podDir, 'pid'),
+    statusDir: path.join(podDir, 'status'),
+    appsInfoDir: path.join(podDir, 'appsinfo'),
+    plan: path.join(podDir, 'stage1', 'plan'),
+    stage1Root: path.join(podDir, 'stage1', 'rootfs'),
+    stage1Error: path.join(podDir, 'stage1', 'error.json'),
+    etcDir: path.join(podDir, 'etc'),
+    overlayUpper: (app) => path.join(podDir, 'overlay', app, 'upper'),
+    overlayWork: (app) => path.join(podDir, 'overlay', app, 'work'),
+  };
+}
+
+/** Where an app's root filesystem is mounted inside the pod root. */
+export function appRootInPod(app: string): string {
+  return `/opt/stage2/${app}/rootfs`;
+}

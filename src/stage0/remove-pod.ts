@@ -1,0 +1,24 @@
+/**
+ * Deletes a pod directory for good. Pods mount only inside their own mount namespace, so normally
+ * nothing is mounted here; anything that is (a helper killed half-way, an older rkt) is detached
+ * first, deepest first, so that the recursive delete never descends into a mounted filesystem.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PodRef } from '../pod/pod-store.js';
+import { umountDetach } from '../sys/libc.js';
+import { readMounts } from '../sys/mountinfo.js';
+
+export function unmountUnder(dir: string): void {
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+  const mounted = readMounts()
+    .map((entry) => entry.mountPoint)
+    .filter((point) => point === dir || point.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounted) umountDetach(point);
+}
+
+export function removePodDirectory(pod: PodRef): void {
+  unmountUnder(pod.path);
+  fs.rmSync(pod.path, { recursive: true, force: true });
+}

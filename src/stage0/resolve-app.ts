@@ -1,0 +1,91 @@
+/**
+ * Turns one app of `rkt run` (an image reference plus its per-app flags) into everything stage1
+ * needs: its layers extracted in the store, its command, environment, ids and working directory.
+ */
+import path from 'node:path';
+import { RktError } from '../errors/rkt-error.js';
+import { parseImageReference } from '../image/image-reference.js';
+import { readOciImage } from '../image/oci-layout.js';
+import { resolveImageUser } from '../image/image-user.js';
+import { ensureLayer } from '../store/layer-store.js';
+import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
+
+export interface AppRequest {
+  image: string;
+  name?: string;
+  exec?: string;
+  args?: string[];
+  user?: string;
+  group?: string;
+  workingDir?: string;
+  environment: string[];
+}
+
+export interface ResolvedApp {
+  name: string;
+  imageName: string;
+  imageId: string;
+  /** Extracted layer directories, bottom first. */
+  layerDirs: string[];
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/** rkt's app names are AC names; the default comes from the image's last path component. */
+export function defaultAppName(layoutPath: string): string {
+  const base = path.basename(path.resolve(layoutPath)).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return base === '' ? 'app' : base;
+}
+
+export function checkAppName(name: string): string {
+  if (!APP_NAME.test(name) || name.length > 64) {
+    throw new RktError('usage', 'ERR_APP_NAME_INVALID', `app name "${name}" is invalid`, {
+      hint: 'app names are lower-case letters and digits separated by single dashes, e.g. web-1',
+    });
+  }
+  return name;
+}
+
+/** The user flags combine with the image's `User` field the way `docker run --user` does. */
+function userSpec(imageUser: string | undefined, request: AppRequest): string | undefined {
+  if (request.user === undefined && request.group === undefined) return imageUser;
+  const [imageUserPart = '', imageGroupPart] = (imageUser ?? '').split(':');
+  const user = request.user ?? imageUserPart;
+  const group = request.group ?? imageGroupPart;
+  return group === undefined ? user : `${user || '0'}:${group}`;
+}
+
+export interface ResolveAppOptions {
+  dataDir: string;
+  podEnv: string[];
+}
+
+export async function resolveApp(request: AppRequest, options: ResolveAppOptions): Promise<ResolvedApp> {
+  const reference = parseImageReference(request.image);
+  const image = await readOciImage(reference.layoutPath, reference.tag);
+  const name = checkAppName(request.name ?? defaultAppName(reference.layoutPath));
+  const layerDirs = await Promise.all(
+    image.layers.map((layer) => ensureLayer({ dataDir: options.dataDir, blobPath: image.blobPath(layer.digest), ...layer })),
+  );
+  const exec = image.config.config;
+  const user = await resolveImageUser(layerDirs, userSpec(exec?.User, request));
+  const absoluteLayout = path.resolve(reference.layoutPath);
+  return {
+    name,
+    imageName: `oci:${absoluteLayout}${reference.tag === undefined ? '' : `:${reference.tag}`}`,
+    imageId: image.manifestDigest.replace(':', '-'),
+    layerDirs,
+    argv: appArgv(name, exec, request),
+    env: appEnvironment({ appName: name, imageEnv: exec?.Env ?? [], podEnv: options.podEnv, appEnv: request.environment, uid: user.uid }),
+    cwd: appWorkingDirectory(exec, request),
+    uid: user.uid,
+    gid: user.gid,
+    groups: user.additionalGids ?? [],
+  };
+}

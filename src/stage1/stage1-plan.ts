@@ -1,0 +1,143 @@
+/**
+ * The plan stage0 hands to the stage1 helper: everything about a pod, fully resolved, in the
+ * line format of docs/stage1-interface.md (version 1). The helper makes no decisions of its own.
+ */
+export const PLAN_VERSION = 1;
+
+export type Namespace = 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
+export type MountFlag =
+  | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'bind' | 'rec' | 'remount'
+  | 'private' | 'slave' | 'shared' | 'strictatime' | 'relatime' | 'noatime';
+export type MountOption = 'mkdir' | 'mkfile' | 'nofollow';
+
+export interface MountStep {
+  kind: 'mount';
+  source?: string;
+  /** Inside the pod root. */
+  target: string;
+  fstype?: string;
+  flags: MountFlag[];
+  data?: string;
+  options: MountOption[];
+}
+
+export interface MkdirStep {
+  kind: 'mkdir';
+  path: string;
+  mode: number;
+}
+
+export interface SymlinkStep {
+  kind: 'symlink';
+  target: string;
+  linkPath: string;
+}
+
+/** Makes later steps resolve their paths inside `path` (a path in the pod root); `/` is the pod root. */
+export interface InRootStep {
+  kind: 'in-root';
+  path: string;
+}
+
+export type PodStep = InRootStep | MountStep | MkdirStep | SymlinkStep;
+
+export interface AppPlan {
+  name: string;
+  /** The app's root, inside the pod root. */
+  root: string;
+  exec: string;
+  /** The whole argv, argv[0] included. */
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+}
+
+export interface Stage1Plan {
+  podDir: string;
+  lockFd: number;
+  errorFile: string;
+  statusDir: string;
+  namespaces: Namespace[];
+  hostname: string;
+  root: string;
+  steps: PodStep[];
+  apps: AppPlan[];
+}
+
+/**
+ * Percent-encodes one field: every byte outside printable ASCII, and `%`, becomes %XX. The empty
+ * string is `%00`, which a C decoder naturally reads back as "".
+ */
+export function encodePlanField(value: string): string {
+  if (value === '') return '%00';
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    out += byte > 0x20 && byte < 0x7f && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function line(directive: string, ...fields: string[]): string {
+  return [directive, ...fields.map(encodePlanField)].join(' ');
+}
+
+/** `-` stands for "none" in the fields that allow it; it is never percent-encoded. */
+function orNone(value: string | undefined): string {
+  return value === undefined || value === '' ? '-' : encodePlanField(value);
+}
+
+function listOrNone(values: readonly string[]): string {
+  return values.length === 0 ? '-' : encodePlanField(values.join(','));
+}
+
+function stepLine(step: PodStep): string {
+  switch (step.kind) {
+    case 'mount':
+      return [
+        'mount',
+        orNone(step.source),
+        encodePlanField(step.target),
+        orNone(step.fstype),
+        listOrNone(step.flags),
+        orNone(step.data),
+        listOrNone(step.options),
+      ].join(' ');
+    case 'in-root':
+      return line('in-root', step.path);
+    case 'mkdir':
+      return line('mkdir', step.path, step.mode.toString(8));
+    case 'symlink':
+      return line('symlink', step.target, step.linkPath);
+  }
+}
+
+export function serializePlan(plan: Stage1Plan): string {
+  const lines = [
+    `rkt-stage1-plan ${PLAN_VERSION}`,
+    line('pod-dir', plan.podDir),
+    line('lock-fd', String(plan.lockFd)),
+    line('error-file', plan.errorFile),
+    line('status-dir', plan.statusDir),
+    line('namespaces', plan.namespaces.join(',')),
+    line('hostname', plan.hostname),
+    line('root', plan.root),
+    ...plan.steps.map(stepLine),
+  ];
+  for (const app of plan.apps) {
+    lines.push(
+      line('app', app.name),
+      line('app-root', app.root),
+      line('exec', app.exec),
+      ...app.argv.map((arg) => line('arg', arg)),
+      ...app.env.map((entry) => line('env', entry)),
+      line('cwd', app.cwd),
+      line('uid', String(app.uid)),
+      line('gid', String(app.gid)),
+      ['groups', listOrNone(app.groups.map(String))].join(' '),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
