@@ -57,6 +57,16 @@ function expandPrefix(program: Command, word: string): string {
   return matches.length === 1 ? matches[0]! : word;
 }
 
+/**
+ * rkt's (pflag's) optional flag values are only ever attached with `=`: `--wait UUID` means "wait"
+ * and a UUID. commander would take the UUID as the value, so a bare flag becomes `--flag=true`.
+ */
+const OPTIONAL_VALUE_FLAGS = new Set(['--wait', '--pretty-print']);
+
+function attachOptionalValues(argv: readonly string[]): string[] {
+  return argv.map((arg) => (OPTIONAL_VALUE_FLAGS.has(arg) ? `${arg}=true` : arg));
+}
+
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   const index = subcommandIndex(argv);
@@ -79,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     await runCommand([...argv.slice(0, index), ...rest], {} as RawGlobalOptions);
     return 0;
   }
-  return runCommander(program, [...argv.slice(0, index), subcommand, ...rest]);
+  return runCommander(program, attachOptionalValues([...argv.slice(0, index), subcommand, ...rest]));
 }
 
 async function runCommander(program: Command, argv: string[]): Promise<number> {

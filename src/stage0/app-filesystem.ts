@@ -50,6 +50,8 @@ export function appFilesystemSteps(input: AppFilesystemInput): PodStep[] {
     ...input.etcFiles.map((file): PodStep => ({
       kind: 'mount', source: file.source, target: `/etc/${file.name}`, flags: ['bind', 'ro'], options: ['mkfile'],
     })),
+    // rkt's prepare-app gave every app a /tmp; programs assume one.
+    { kind: 'mkdir', path: '/tmp', mode: 0o1777 },
     // Docker and rkt create a missing working directory rather than fail.
     { kind: 'mkdir', path: input.workingDirectory, mode: 0o755 },
   ];

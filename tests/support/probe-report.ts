@@ -1,0 +1,51 @@
+/** The JSON the probe (native/probe/probe.c) prints from inside a pod. */
+import assert from 'node:assert/strict';
+
+export interface ProbeMount {
+  target: string;
+  fstype: string;
+  options: string;
+  superOptions: string;
+}
+
+export interface ProbeFile {
+  exists: boolean;
+  type?: string;
+  mode?: string;
+  content?: string;
+}
+
+export interface ProbeReport {
+  pid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  groups: number[];
+  hostname: string;
+  cwd: string;
+  argv: string[];
+  env: Record<string, string>;
+  ns: Record<string, string>;
+  mounts: ProbeMount[];
+  caps: Record<string, string>;
+  noNewPrivs: number;
+  seccomp: number;
+  fds: number[];
+  cgroup: string;
+  files: Record<string, ProbeFile>;
+  tries: Record<string, string>;
+}
+
+export function parseProbeReport(stdout: string): ProbeReport {
+  const line = stdout.split('\n').find((text) => text.startsWith('{'));
+  assert.ok(line, `the probe printed no JSON; stdout was: ${stdout}`);
+  return JSON.parse(line) as ProbeReport;
+}
+
+export function mountAt(report: ProbeReport, target: string): ProbeMount {
+  const mount = [...report.mounts].reverse().find((entry) => entry.target === target);
+  assert.ok(mount, `nothing is mounted at ${target} in the pod; mounts: ${report.mounts.map((m) => m.target).join(' ')}`);
+  return mount;
+}
