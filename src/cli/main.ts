@@ -18,6 +18,13 @@ import { registerVersion, rktVersion } from './commands/version.js';
 const EXIT_RKT_FAILURE = 254;
 const EXIT_NO_COMMAND = 2;
 
+/** commander's own parse errors read like rkt's: `<command>: <problem>`, then where help is. */
+function configureErrors(command: Command, name: string): void {
+  command.configureOutput({
+    outputError: (text, write) => write(`${name}: ${text.replace(/^error: /, '')}  hint: see \`rkt ${name === 'rkt' ? '' : `${name} `}--help\`\n`),
+  });
+}
+
 function buildProgram(): Command {
   const program = new Command('rkt')
     .description('rkt, the pod-native container engine')
@@ -35,7 +42,11 @@ function buildProgram(): Command {
   registerGc(program);
   registerConfig(program);
   registerVersion(program);
-  for (const command of program.commands) command.exitOverride();
+  configureErrors(program, 'rkt');
+  for (const command of program.commands) {
+    command.exitOverride();
+    configureErrors(command, command.name());
+  }
   return program;
 }
 
@@ -106,14 +117,19 @@ async function runCommander(program: Command, argv: string[]): Promise<number> {
   }
 }
 
+/** The command name errors are prefixed with: the subcommand as rkt knows it, not as typed. */
+function commandNameFor(argv: readonly string[]): string {
+  const index = subcommandIndex(argv);
+  return index < 0 ? '' : expandPrefix(buildProgram(), argv[index]!);
+}
+
 const argv = process.argv.slice(2);
 main(argv).then(
   (status) => {
     process.exitCode = status;
   },
   (error: unknown) => {
-    const index = subcommandIndex(argv);
-    reportError(index < 0 ? '' : argv[index]!, error, argv.includes('--debug'));
+    reportError(commandNameFor(argv), error, argv.includes('--debug') || argv.includes('--debug=true'));
     process.exitCode = EXIT_RKT_FAILURE;
   },
 );

@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import { RktError } from '../errors/rkt-error.js';
 
-export function podUuidsFrom(args: string[], uuidFile: string | undefined, command: string): string[] {
+export function podUuidsFrom(args: string[], uuidFile: string | undefined): string[] {
   if (uuidFile !== undefined) {
-    if (args.length > 0) throw new RktError('usage', 'ERR_UUID_ARGS', `rkt ${command}: give either UUIDs or --uuid-file, not both`);
+    if (args.length > 0) throw new RktError('usage', 'ERR_UUID_ARGS', 'give either pod UUIDs or --uuid-file, not both');
     let text: string;
     try {
       text = fs.readFileSync(uuidFile, 'utf8');
@@ -14,7 +14,7 @@ export function podUuidsFrom(args: string[], uuidFile: string | undefined, comma
     return [text.trim()];
   }
   if (args.length === 0) {
-    throw new RktError('usage', 'ERR_UUID_ARGS', `rkt ${command}: no pod UUID given`, { hint: '`rkt list` shows the pods and their UUIDs' });
+    throw new RktError('usage', 'ERR_UUID_ARGS', 'no pod UUID given', { hint: '`rkt list` shows the pods and their UUIDs' });
   }
   return args;
 }

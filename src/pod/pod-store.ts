@@ -58,6 +58,11 @@ export class PodStore {
         names = fs.readdirSync(path.join(this.podsDir, dir));
       } catch (error) {
         if (isErrnoException(error, 'ENOENT')) continue;
+        if (isErrnoException(error, 'EACCES')) {
+          throw new RktError('pod', 'ERR_POD_DIR_UNREADABLE', `cannot read the pods directory ${path.join(this.podsDir, dir)}: permission denied`, {
+            hint: 'pods are readable by root only; run this command as root',
+          });
+        }
         throw error;
       }
       for (const uuid of names) if (isPodUuid(uuid)) pods.push({ uuid, dir, path: this.pathOf(dir, uuid) });
@@ -130,7 +135,7 @@ export class PodStore {
     } catch (error) {
       if (isErrnoException(error, 'ENOENT')) {
         throw new RktError('pod', 'ERR_POD_GONE', `pod ${pod.uuid} is no longer in ${pod.dir}/`, {
-          hint: 'another rkt command (gc, rm, run-prepared) moved it at the same time',
+          hint: 'another rkt command (gc, rm) moved it at the same time',
           cause: error,
         });
       }

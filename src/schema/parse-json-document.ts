@@ -13,7 +13,12 @@ export function parseJsonDocument<T>(bytes: Buffer, schema: z.ZodMiniType<T>, wh
   if (bytes.length > MAX_JSON_DOCUMENT_BYTES) {
     throw invalid(where, `is ${bytes.length} bytes, more than the limit of ${MAX_JSON_DOCUMENT_BYTES}`);
   }
-  const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw invalid(where, 'is not valid UTF-8');
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

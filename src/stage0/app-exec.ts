@@ -64,7 +64,14 @@ export function appEnvironment(input: AppEnvInput): string[] {
     const eq = entry.indexOf('=');
     if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
-  for (const entry of input.podEnv) env.set(...parseEnvEntry(entry, '--set-env'));
+  const podWide = new Set<string>();
+  for (const entry of input.podEnv) {
+    const [name, value] = parseEnvEntry(entry, '--set-env');
+    // rkt refused a name given twice: one of the two values would be silently lost.
+    if (podWide.has(name)) throw new RktError('usage', 'ERR_ENV_DUPLICATE', `--set-env: ${name} is set twice`);
+    podWide.add(name);
+    env.set(name, value);
+  }
   for (const entry of input.appEnv) env.set(...parseEnvEntry(entry, '--environment'));
   env.set('AC_APP_NAME', input.appName);
   const defaults: [string, string][] = [

@@ -28,7 +28,9 @@ const STALE_EMBRYO_MS = 10 * 60 * 1000;
 function ageMs(pod: PodRef, now: Date, which: 'ctime' | 'mtime'): number | undefined {
   try {
     const stat = fs.statSync(pod.path);
-    return now.getTime() - (which === 'ctime' ? stat.ctime : stat.mtime).getTime();
+    // A pod marked by this very run has a ctime after `now`; it is zero seconds old, not negative,
+    // so `--grace-period=0s` marks and deletes in one run, as rkt did.
+    return Math.max(0, now.getTime() - (which === 'ctime' ? stat.ctime : stat.mtime).getTime());
   } catch (error) {
     if (isErrnoException(error, 'ENOENT')) return undefined;
     throw error;

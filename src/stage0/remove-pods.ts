@@ -32,7 +32,7 @@ export function removePod(dataDir: string, uuid: string): string {
   const garbageDir = GARBAGE_DIR[state];
   if (!garbageDir) {
     throw new RktError('pod', 'ERR_POD_NOT_REMOVABLE', `pod ${pod.uuid} is ${state} and cannot be removed`, {
-      hint: state === 'running' ? 'stop it first with `rkt stop`, or wait for it to exit' : 'try again once it has finished',
+      hint: state === 'running' ? 'wait for it to exit (`rkt status --wait UUID`), or send its `rkt run` process SIGTERM' : 'try again once it has finished',
     });
   }
   const moved = pod.dir === garbageDir ? pod : store.move(pod, garbageDir);

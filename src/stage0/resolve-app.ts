@@ -74,7 +74,7 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     image.layers.map((layer) => ensureLayer({ dataDir: options.dataDir, blobPath: image.blobPath(layer.digest), ...layer })),
   );
   const exec = image.config.config;
-  const user = await resolveImageUser(layerDirs, userSpec(exec?.User, request));
+  const user = await resolveImageUser(layerDirs, userSpec(exec?.User, request), { imageName: request.image });
   const absoluteLayout = path.resolve(reference.layoutPath);
   return {
     name,

@@ -56,6 +56,12 @@ function checkRequest(request: RunRequest): void {
       hint: 'OCI images carry no signature rkt can verify yet; run with --insecure-options=image to accept it unverified',
     });
   }
+  // overlayfs options separate paths with ':' and ','; a data directory containing them cannot work.
+  if (/[:,\\]/.test(request.dataDir)) {
+    throw new RktError('usage', 'ERR_DATA_DIR_INVALID', `data directory ${request.dataDir} contains ':', ',' or '\\', which overlayfs cannot take in a path`, {
+      hint: 'choose another --dir (or paths.d "data")',
+    });
+  }
   if (request.hostname !== undefined && (!HOSTNAME.test(request.hostname) || request.hostname.length > 64)) {
     throw new RktError('usage', 'ERR_HOSTNAME_INVALID', `--hostname "${request.hostname}" is not a valid host name`);
   }

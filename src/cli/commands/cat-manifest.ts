@@ -17,7 +17,7 @@ export function registerCatManifest(program: Command): void {
   ).action((uuids: string[], options: { prettyPrint?: string | boolean; uuidFile?: string }, command: Command) => {
     const globals = globalsOf(command);
     const pretty = options.prettyPrint !== false && options.prettyPrint !== 'false';
-    for (const uuid of podUuidsFrom(uuids, options.uuidFile, 'cat-manifest')) {
+    for (const uuid of podUuidsFrom(uuids, options.uuidFile)) {
       const manifest = podManifest(globals.dir, uuid);
       process.stdout.write((pretty ? JSON.stringify(manifest, null, '\t') : JSON.stringify(manifest)) + '\n');
     }

@@ -18,7 +18,7 @@ export function registerRm(program: Command): void {
   ).action((uuids: string[], options: { uuidFile?: string }, command: Command) => {
     requireRoot('rm');
     const globals = globalsOf(command);
-    for (const uuid of podUuidsFrom(uuids, options.uuidFile, 'rm')) {
+    for (const uuid of podUuidsFrom(uuids, options.uuidFile)) {
       try {
         process.stdout.write(`"${removePod(globals.dir, uuid)}"\n`);
       } catch (error) {

@@ -50,8 +50,8 @@ export function registerStatus(program: Command): void {
   ).action(async (uuid: string | undefined, options: StatusOptions, command: Command) => {
     const globals = globalsOf(command);
     const format = parseOutputFormat(options.format);
-    const uuids = podUuidsFrom(uuid === undefined ? [] : [uuid], options.uuidFile, 'status');
-    if (uuids.length !== 1) throw new RktError('usage', 'ERR_UUID_ARGS', 'rkt status takes exactly one pod UUID');
+    const uuids = podUuidsFrom(uuid === undefined ? [] : [uuid], options.uuidFile);
+    if (uuids.length !== 1) throw new RktError('usage', 'ERR_UUID_ARGS', 'exactly one pod UUID is needed');
     const wait = parseWait(options.wait);
     const pod = await podStatus({ dataDir: globals.dir, uuid: uuids[0]!, ...(wait === undefined ? {} : { wait }) });
     process.stdout.write(format === 'table' ? statusLines(pod) : renderJson(podJson(pod), format));

@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { findStage1Helper } from './helper-binary.js';
+import { encodePlanField, serializePlan, type AppPlan, type Stage1Plan } from './stage1-plan.js';
+
+function app(name: string, overrides: Partial<AppPlan> = {}): AppPlan {
+  return {
+    name,
+    root: `/opt/stage2/${name}/rootfs`,
+    exec: '/bin/sh',
+    argv: ['sh', '-c', 'exit 0'],
+    env: ['PATH=/bin'],
+    cwd: '/',
+    uid: 0,
+    gid: 0,
+    groups: [],
+    ...overrides,
+  };
+}
+
+function plan(overrides: Partial<Stage1Plan> = {}): Stage1Plan {
+  return {
+    podDir: '/var/lib/rkt/pods/run/p',
+    lockFd: 3,
+    errorFile: '/var/lib/rkt/pods/run/p/stage1/error.json',
+    statusDir: '/var/lib/rkt/pods/run/p/status',
+    namespaces: ['mount', 'pid', 'uts', 'ipc'],
+    hostname: 'rkt-p',
+    root: '/var/lib/rkt/pods/run/p/stage1/rootfs',
+    steps: [],
+    apps: [app('web')],
+    ...overrides,
+  };
+}
+
+describe('encodePlanField', () => {
+  it('keeps printable ASCII as it is', () => {
+    assert.equal(encodePlanField('/usr/bin/env'), '/usr/bin/env');
+    assert.equal(encodePlanField('A=b,c:d-e_f~!'), 'A=b,c:d-e_f~!');
+    assert.equal(encodePlanField('-'), '-');
+  });
+
+  it('encodes space, "%" and control characters as upper-case %XX', () => {
+    assert.equal(encodePlanField('a b'), 'a%20b');
+    assert.equal(encodePlanField('100%'), '100%25');
+    assert.equal(encodePlanField('%20'), '%2520', 'an already-encoded-looking value is encoded again');
+    assert.equal(encodePlanField('a\nb\tc\x7f'), 'a%0Ab%09c%7F');
+  });
+
+  it('encodes non-ASCII characters as their UTF-8 bytes', () => {
+    assert.equal(encodePlanField('é'), '%C3%A9');
+    assert.equal(encodePlanField('日'), '%E6%97%A5');
+    assert.equal(encodePlanField('x🙂'), 'x%F0%9F%99%82');
+  });
+
+  it('writes the empty string as %00', () => {
+    assert.equal(encodePlanField(''), '%00');
+  });
+
+  it('never produces a space, so one line splits into its fields on spaces', () => {
+    for (const value of [' ', '  a  ', 'a\u00a0b', '\r\n']) assert.doesNotMatch(encodePlanField(value), /[\s]/);
+  });
+});
+
+describe('serializePlan', () => {
+  it('writes the header, the pod directives in order, then one block per app', () => {
+    const text = serializePlan(plan({ apps: [app('web', { groups: [10, 29] }), app('db', { argv: ['db'], env: [] })] }));
+    assert.equal(
+      text,
+      [
+        'rkt-stage1-plan 1',
+        'pod-dir /var/lib/rkt/pods/run/p',
+        'lock-fd 3',
+        'error-file /var/lib/rkt/pods/run/p/stage1/error.json',
+        'status-dir /var/lib/rkt/pods/run/p/status',
+        'namespaces mount,pid,uts,ipc',
+        'hostname rkt-p',
+        'root /var/lib/rkt/pods/run/p/stage1/rootfs',
+        'app web',
+        'app-root /opt/stage2/web/rootfs',
+        'exec /bin/sh',
+        'arg sh',
+        'arg -c',
+        'arg exit%200',
+        'env PATH=/bin',
+        'cwd /',
+        'uid 0',
+        'gid 0',
+        'groups 10,29',
+        'app db',
+        'app-root /opt/stage2/db/rootfs',
+        'exec /bin/sh',
+        'arg db',
+        'cwd /',
+        'uid 0',
+        'gid 0',
+        'groups -',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('writes steps in their order, between the pod directives and the apps, with "-" for the none fields', () => {
+    const text = serializePlan(
+      plan({
+        steps: [
+          { kind: 'in-root', path: '/' },
+          { kind: 'mkdir', path: '/opt/stage2/web/rootfs', mode: 0o755 },
+          { kind: 'mount', source: 'overlay', target: '/opt/stage2/web/rootfs', fstype: 'overlay', flags: [], data: 'lowerdir=/b:/a', options: [] },
+          { kind: 'in-root', path: '/opt/stage2/web/rootfs' },
+          { kind: 'mount', source: '/dev/null', target: '/dev/null', flags: ['bind', 'ro'], options: ['mkfile', 'nofollow'] },
+          { kind: 'mount', target: '/x', fstype: '', flags: ['remount'], data: '', options: [] },
+          { kind: 'symlink', target: '/proc/self/fd', linkPath: '/dev/fd' },
+          { kind: 'mkdir', path: '/tmp', mode: 0o1777 },
+        ],
+      }),
+    );
+    const lines = text.split('\n');
+    const rootIndex = lines.indexOf('root /var/lib/rkt/pods/run/p/stage1/rootfs');
+    assert.deepEqual(lines.slice(rootIndex + 1, rootIndex + 9), [
+      'in-root /',
+      'mkdir /opt/stage2/web/rootfs 755',
+      'mount overlay /opt/stage2/web/rootfs overlay - lowerdir=/b:/a -',
+      'in-root /opt/stage2/web/rootfs',
+      'mount /dev/null /dev/null - bind,ro - mkfile,nofollow',
+      'mount - /x - remount - -',
+      'symlink /proc/self/fd /dev/fd',
+      'mkdir /tmp 1777',
+    ]);
+    assert.equal(lines[rootIndex + 9], 'app web');
+  });
+
+  it('percent-encodes every field of every directive, and keeps empty values as %00', () => {
+    const text = serializePlan(
+      plan({
+        hostname: 'h',
+        steps: [{ kind: 'mount', source: '/host dir/é', target: '/in pod', fstype: 'tmpfs', flags: [], data: 'size=1%', options: ['mkdir'] }],
+        apps: [app('web', { exec: '/bin/my prog', argv: ['my prog', '', '100%'], env: ['EMPTY=', 'MSG=a b'], cwd: '/wörk' })],
+      }),
+    );
+    const lines = text.split('\n');
+    assert.ok(lines.includes('mount /host%20dir/%C3%A9 /in%20pod tmpfs - size=1%25 mkdir'));
+    assert.ok(lines.includes('exec /bin/my%20prog'));
+    assert.deepEqual(lines.filter((l) => l.startsWith('arg ')), ['arg my%20prog', 'arg %00', 'arg 100%25']);
+    assert.deepEqual(lines.filter((l) => l.startsWith('env ')), ['env EMPTY=', 'env MSG=a%20b']);
+    assert.ok(lines.includes('cwd /w%C3%B6rk'));
+    for (const l of lines) {
+      assert.doesNotMatch(l, /  |[^\x20-\x7e]/, `every line is printable ASCII without doubled spaces: ${JSON.stringify(l)}`);
+    }
+  });
+
+  it('ends with exactly one newline', () => {
+    const text = serializePlan(plan());
+    assert.ok(text.endsWith('\n') && !text.endsWith('\n\n'));
+  });
+});
+
+describe('serializePlan read back by the real stage1 helper (native/out/rkt-stage1)', () => {
+  const helper = findStage1Helper();
+  const base = mkdtempSync(join(tmpdir(), 'rkt-plan-'));
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  interface HelperRun {
+    status: number | null;
+    stderr: string;
+    planFile: string;
+    error: { what: string; path: string; errno: number; errnoName: string; message: string };
+  }
+
+  /** Writes `text` as a plan whose error-file is in a fresh directory, runs `rkt-stage1 run`. */
+  function runHelper(name: string, text: string, errorFile: string): HelperRun {
+    const planFile = join(base, `${name}.plan`);
+    writeFileSync(planFile, text);
+    const result = spawnSync(helper, ['run', planFile], { encoding: 'utf8', timeout: 10_000 });
+    return {
+      status: result.status,
+      stderr: result.stderr,
+      planFile,
+      error: JSON.parse(readFileSync(errorFile, 'utf8')) as HelperRun['error'],
+    };
+  }
+
+  /** A plan the helper can parse but that fails its final check, before anything is done. */
+  function harmlessPlan(name: string, overrides: Partial<Stage1Plan> = {}): Stage1Plan {
+    return plan({
+      podDir: base,
+      errorFile: join(base, `${name}.error.json`),
+      statusDir: base,
+      root: base,
+      // Without "mount" the helper refuses the plan once parsed: it never touches anything.
+      namespaces: ['pid', 'uts', 'ipc', 'net'],
+      ...overrides,
+    });
+  }
+
+  it('refuses a plan whose version line is not 1 with exit 254, the error in the error file', () => {
+    const p = harmlessPlan('v2');
+    const text = serializePlan(p).replace(/^rkt-stage1-plan 1\n/, 'rkt-stage1-plan 2\n');
+    assert.ok(text.startsWith('rkt-stage1-plan 2\n'));
+    const run = runHelper('v2', text, p.errorFile);
+    assert.equal(run.status, 254);
+    assert.equal(run.error.what, 'plan');
+    assert.equal(run.error.path, `${run.planFile}:1`);
+    assert.equal(run.error.errnoName, 'EINVAL');
+    assert.match(run.error.message, /not a version 1 plan/);
+    assert.match(run.stderr, /^rkt: stage1: plan .*:1: not a version 1 plan/);
+  });
+
+  it('parses every line of a serialized plan (steps, awkward values, several apps) up to its final check', () => {
+    const p = harmlessPlan('full', {
+      hostname: 'rkt-host',
+      steps: [
+        { kind: 'in-root', path: '/' },
+        { kind: 'mkdir', path: '/opt/stage2/web app/rootfs', mode: 0o755 },
+        { kind: 'mount', source: 'overlay', target: '/opt/stage2/web app/rootfs', fstype: 'overlay', flags: [], data: 'lowerdir=/a b:/c%d,upperdir=/u,workdir=/w', options: [] },
+        { kind: 'in-root', path: '/opt/stage2/web app/rootfs' },
+        { kind: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: ['nosuid', 'noexec', 'nodev'], options: ['mkdir', 'nofollow'] },
+        { kind: 'mount', source: '/dev/null', target: '/dev/null', flags: ['bind', 'ro', 'rec', 'private'], options: ['mkfile', 'nofollow'] },
+        { kind: 'symlink', target: 'pts/ptmx', linkPath: '/dev/ptmx' },
+        { kind: 'mkdir', path: '/wörk dir', mode: 0o1777 },
+      ],
+      apps: [
+        app('web', { exec: '/bin/my prog', argv: ['my prog', '', '100%', 'é 日'], env: ['EMPTY=', 'MSG=a b'], cwd: '/wörk dir', uid: 4294967294, groups: [10, 29] }),
+        app('db', { env: [] }),
+      ],
+    });
+    const run = runHelper('full', serializePlan(p), p.errorFile);
+    assert.equal(run.status, 254);
+    assert.equal(run.error.what, 'plan');
+    // A line the helper could not read would be named as FILE:LINE; the whole-plan check has no line.
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /namespaces must include mount/);
+  });
+
+  it('decodes fields back to the original bytes (spaces, %, UTF-8), as its error message shows', () => {
+    const value = 'rel dir/100%/é';
+    const p = harmlessPlan('decode', { namespaces: ['mount', 'pid', 'uts'], apps: [app('web', { cwd: value })] });
+    const text = serializePlan(p);
+    const cwdLine = text.split('\n').indexOf('cwd rel%20dir/100%25/%C3%A9') + 1;
+    assert.ok(cwdLine > 0, text);
+    const run = runHelper('decode', text, p.errorFile);
+    assert.equal(run.status, 254);
+    assert.equal(run.error.path, `${run.planFile}:${cwdLine}`);
+    assert.equal(run.error.message, `plan ${run.planFile}:${cwdLine}: not an absolute path: ${value}`);
+  });
+
+  it('reads the empty string, written as %00, back as an empty value', () => {
+    const p = harmlessPlan('empty', { namespaces: ['mount', 'pid', 'uts'], apps: [app('web', { cwd: '' })] });
+    const text = serializePlan(p);
+    const cwdLine = text.split('\n').indexOf('cwd %00') + 1;
+    assert.ok(cwdLine > 0, text);
+    const run = runHelper('empty', text, p.errorFile);
+    assert.equal(run.status, 254);
+    assert.equal(run.error.message, `plan ${run.planFile}:${cwdLine}: not an absolute path: `);
+  });
+});
