@@ -1,37 +1,18 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { PodDir } from '../pod/pod-state.js';
-import { PodStore, type PodRef } from '../pod/pod-store.js';
+import { makePodFixture } from '../pod/pod-fixture.js';
+import type { PodRef, PodStore } from '../pod/pod-store.js';
 import { gcPods, type GcEvent, type GcRequest } from './gc-pods.js';
 
-const base = mkdtempSync(join(tmpdir(), 'rkt-gc-'));
-after(() => rmSync(base, { recursive: true, force: true }));
+const fixture = makePodFixture('gc');
+after(() => fixture.cleanup());
+const { setup, pod, base } = fixture;
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-/** Lock fds this file holds, as `rkt run` holds its pod's; closed at the end. */
-const heldFds: number[] = [];
-after(() => heldFds.forEach((fd) => closeSync(fd)));
-
-function setup(): { dataDir: string; store: PodStore } {
-  const dataDir = mkdtempSync(join(base, 'data-'));
-  const store = new PodStore(dataDir);
-  store.ensureLayout();
-  return { dataDir, store };
-}
-
-/** A pod in `dir`: created as rkt creates pods, then unlocked (or kept locked) and moved there. */
-function pod(store: PodStore, dir: PodDir, locked = false): PodRef {
-  const created = store.create();
-  if (locked) heldFds.push(created.lockFd);
-  else closeSync(created.lockFd);
-  writeFileSync(join(created.path, 'pod'), '{}');
-  mkdirSync(join(created.path, 'stage1', 'rootfs'), { recursive: true });
-  return dir === 'prepare' ? { uuid: created.uuid, dir: created.dir, path: created.path } : store.move(created, dir);
-}
 
 function gc(dataDir: string, options: Partial<GcRequest> = {}): GcEvent[] {
   return gcPods({ dataDir, gracePeriodMs: 30 * MINUTE, expirePreparedMs: 24 * HOUR, markOnly: false, ...options });

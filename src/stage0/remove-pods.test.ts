@@ -1,37 +1,22 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { PodDir } from '../pod/pod-state.js';
-import { PodStore, type PodRef } from '../pod/pod-store.js';
+import { makePodFixture } from '../pod/pod-fixture.js';
+import type { PodRef, PodStore } from '../pod/pod-store.js';
 import { deleteGarbagePod, removePod } from './remove-pods.js';
 
-const base = mkdtempSync(join(tmpdir(), 'rkt-rm-'));
-after(() => rmSync(base, { recursive: true, force: true }));
+const fixture = makePodFixture('rm');
+after(() => fixture.cleanup());
+const { setup, base } = fixture;
 
-/** Lock fds this file holds, as `rkt run` holds its pod's; closed at the end. */
-const heldFds: number[] = [];
-after(() => heldFds.forEach((fd) => closeSync(fd)));
-
-function setup(): { dataDir: string; store: PodStore } {
-  const dataDir = mkdtempSync(join(base, 'data-'));
-  const store = new PodStore(dataDir);
-  store.ensureLayout();
-  return { dataDir, store };
-}
-
-/** A pod with some content, created as rkt creates pods, then moved to `dir`, locked or not. */
+/** A pod with some content, in `dir`, locked or not; it holds a link out of the pod that deleting must not follow. */
 function pod(store: PodStore, dir: PodDir, locked = false): PodRef {
-  const created = store.create();
-  if (locked) heldFds.push(created.lockFd);
-  else closeSync(created.lockFd);
-  writeFileSync(join(created.path, 'pod'), '{}');
-  mkdirSync(join(created.path, 'stage1', 'rootfs', 'opt'), { recursive: true });
-  writeFileSync(join(created.path, 'stage1', 'rootfs', 'opt', 'file'), 'x');
-  // A link out of the pod: deleting the pod must not follow it.
-  symlinkSync(base, join(created.path, 'stage1', 'rootfs', 'escape'));
-  return dir === 'prepare' ? { uuid: created.uuid, dir: created.dir, path: created.path } : store.move(created, dir);
+  const ref = fixture.pod(store, dir, locked);
+  writeFileSync(join(ref.path, 'stage1', 'rootfs', 'opt', 'file'), 'x');
+  symlinkSync(fixture.base, join(ref.path, 'stage1', 'rootfs', 'escape'));
+  return ref;
 }
 
 function assertNotRemovable(dataDir: string, uuid: string, state: string, hint: RegExp): void {
