@@ -53,10 +53,10 @@ describe('registry client against docker-registry (plain HTTP)', () => {
   before(async () => {
     registry = await startRegistry();
     client = new RegistryClient(registry.host, OPTIONS);
-    pushToRegistry(`oci:${busyboxLayout()}:latest`, `docker://${registry.host}/busybox:latest`);
+    await pushToRegistry(`oci:${busyboxLayout()}:latest`, `docker://${registry.host}/busybox:latest`);
     const multi = path.join(work, 'multi');
     await multiArchLayout(multi);
-    pushToRegistry(`oci:${multi}:multi`, `docker://${registry.host}/multi:latest`, { all: true });
+    await pushToRegistry(`oci:${multi}:multi`, `docker://${registry.host}/multi:latest`, { all: true });
   });
   after(async () => {
     await registry?.stop();

@@ -4,7 +4,7 @@
  * with a test CA, htpasswd basic auth, or token auth. `pushToRegistry` copies an OCI layout into it
  * with skopeo.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -132,13 +132,18 @@ export interface PushOptions {
   all?: boolean;
 }
 
-/** `skopeo copy oci:LAYOUT:TAG docker://HOST/NAME:TAG`; TLS verification off (test CA). */
-export function pushToRegistry(source: string, destination: string, options: PushOptions = {}): void {
+/**
+ * `skopeo copy oci:LAYOUT:TAG docker://HOST/NAME:TAG`; TLS verification off (test CA). Async, so a
+ * token issuer running in the test process can answer skopeo.
+ */
+export function pushToRegistry(source: string, destination: string, options: PushOptions = {}): Promise<void> {
   const args = ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false'];
   if (options.creds) args.push('--dest-creds', options.creds);
   if (options.all) args.push('--all');
   args.push(source, destination);
-  execFileSync('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    execFile('skopeo', args, (error, _stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve()));
+  });
 }
 
 /** An htpasswd file with one bcrypt entry, made by apache2-utils' `htpasswd -B`. */
