@@ -6,6 +6,7 @@ packages=(
   nodejs npm            # stage0 (skipped when a Node 20 is already installed)
   gcc make musl-tools   # the C helper, the probe and the sample app
   busybox-static umoci skopeo   # test images built by real tools
+  docker-registry openssl apache2-utils   # a registry for the registry-client tests, its test CA and htpasswd
   runc systemd-container hyperfine   # peers and timing for bench/
   iproute2 util-linux procps psmisc
 )
