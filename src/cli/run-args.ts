@@ -215,8 +215,8 @@ Volumes declared by an image (OCI config "Volumes") that no --mount covers get a
 empty volume named <app>-<path>, filled with the image's content at that path (Docker's rule).
 
 Example, a two-app pod sharing an empty volume:
-  rkt run --insecure-options=image --volume=data,kind=empty \
-      oci:./web --name=web --mount=volume=data,target=/srv -- --port 80 --- \
+  rkt run --insecure-options=image --volume=data,kind=empty \\
+      oci:./web --name=web --mount=volume=data,target=/srv -- --port 80 --- \\
       oci:./job --name=job --mount=volume=data,target=/in
 
 Global flags (--dir, --insecure-options, --debug, ...) are accepted here too; see \`rkt --help\`.
