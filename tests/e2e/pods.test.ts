@@ -288,6 +288,28 @@ test('--interactive: the app gets the terminal, and typing into the pod works', 
   assert.match(two.stderr, /--interactive needs a pod with exactly one app/);
 });
 
+test('--readonly-rootfs, --supplementary-gids, a file volume, and annotations in the manifest', async () => {
+  const file = uuidFile();
+  const hostFile = path.join(dataDir, 'one-file');
+  fs.writeFileSync(hostFile, 'just a file\n');
+  const result = await run(`--uuid-file-save=${file}`, `--volume=f,kind=host,source=${hostFile}`,
+    image(), '--exec=/bin/probe', '--readonly-rootfs', '--supplementary-gids=10,20', '--mount=volume=f,target=/etc/one-file',
+    '--annotation=note=hello', '--user-label=team=pods',
+    '--', '--try-write', '/new', '--try-write', '/proc/self/comm', '--stat', '/etc/one-file');
+  assert.equal(result.status, 0, result.stderr);
+  const report = parseProbeReport(result.stdout);
+  assert.equal(report.tries['/new'], 'EROFS');
+  assert.equal(report.files['/etc/one-file']?.content, 'just a file\n');
+  assert.deepEqual(report.groups, [10, 20]);
+  const manifest = JSON.parse((await runRkt(dataDir, ['cat-manifest', readUuid(file)])).stdout) as {
+    apps: { readOnlyRootFS?: boolean; annotations: unknown[]; userLabels?: unknown; app: { supplementaryGIDs?: number[] } }[];
+  };
+  assert.equal(manifest.apps[0]?.readOnlyRootFS, true);
+  assert.deepEqual(manifest.apps[0]?.annotations, [{ name: 'note', value: 'hello' }]);
+  assert.deepEqual(manifest.apps[0]?.userLabels, { team: 'pods' });
+  assert.deepEqual(manifest.apps[0]?.app.supplementaryGIDs, [10, 20]);
+});
+
 test('mount errors: an unknown volume, overlapping targets, a missing host source', async () => {
   const unknown = await run(image(), '--mount=volume=nope,target=/x');
   assert.equal(unknown.status, 254);
