@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,11 +129,15 @@ static _Noreturn void exec_program(const struct app *a)
 	die("exec", a->exec, err);
 }
 
-_Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask)
+_Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
+			const struct applog *log)
 {
 	sigset_t none;
 
 	fail_set_pipe(report_fd);
+	/* logged: fds 1 and 2 become the pipes to PID 1 (dup2 leaves them open across exec) */
+	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
+		die("dup2", a->name, errno);
 	close_fds_except(report_fd);
 	signals_reset();
 	sigemptyset(&none);
@@ -143,6 +148,10 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask)
 	 * stdin stays usable only inside the caller's session, so then the app stays there. */
 	if (!isatty(0) && setsid() < 0)
 		die("setsid", a->name, errno);
+	/* a mount namespace of its own: mounts the app makes (or that are made in it later)
+	 * stay with it; the copy shares nothing back, as the pod's mounts are all private */
+	if (a->own_mountns && unshare(CLONE_NEWNS) < 0)
+		die("unshare", a->name, errno);
 	if (chroot(a->root) < 0)
 		die("chroot", a->root, errno);
 	enter_cwd(a);

@@ -228,6 +228,14 @@ static void push(char ***list, size_t *n, char *s)
 
 static void app_directive(struct app *a, const char *d, char **f, int n)
 {
+	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
+		a->log_dir = abs_path(f[0]);
+		/* at least a page: a smaller bound would rotate on almost every write */
+		a->log_max = number(f[1], 4294967295UL);
+		if (a->log_max < 4096)
+			bad("log size below 4096", NULL);
+		return;
+	}
 	if (n != 1)
 		bad("wrong field count for %s", d);
 	if (strcmp(d, "app-root") == 0) {
@@ -250,6 +258,10 @@ static void app_directive(struct app *a, const char *d, char **f, int n)
 	} else if (strcmp(d, "gid") == 0 && !a->have_gid) {
 		a->gid = (gid_t)id_number(f[0]);
 		a->have_gid = 1;
+	} else if (strcmp(d, "unshare") == 0 && !a->own_mountns) {
+		if (strcmp(f[0], "mount") != 0)
+			bad("unshare takes only mount", NULL);
+		a->own_mountns = 1;
 	} else if (strcmp(d, "groups") == 0 && !a->have_groups) {
 		a->have_groups = 1;
 		for (char *p = f[0], *next; strcmp(f[0], "-") != 0 && p; p = next) {

@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -37,6 +38,8 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 {
 	mode_t app_umask;
 	int status_fd;
+	struct applog *logs = calloc(pl->napps, sizeof *logs);
+	sigset_t pipe_set;
 
 	fail_set_pipe(report_fd);
 	/* The lock stays with the outer process only (so it drops exactly when that exits), and
@@ -65,7 +68,16 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	status_fd = open(pl->status_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (status_fd < 0)
 		die("open", pl->status_dir, errno);
+	if (!logs)
+		die("calloc", "-", ENOMEM);
+	for (size_t i = 0; i < pl->napps; i++)
+		applog_open(&pl->apps[i], &logs[i]);
+	/* a console that went away must give EPIPE on our writes, not kill the supervisor */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (sigprocmask(SIG_BLOCK, &pipe_set, NULL) < 0)
+		die("sigprocmask", "-", errno);
 	rootfs_setup(pl);
 	rootfs_pivot(pl);
-	_exit(supervise(pl, status_fd, app_umask));
+	_exit(supervise(pl, status_fd, app_umask, logs));
 }

@@ -7,6 +7,7 @@
  *   rootfs.c     in-root path resolution, mounts, mkdir, symlink, pivot_root
  *   supervise.c  PID 1 as supervisor: start apps, reap, forward signals, record statuses
  *   app.c        an app's child between fork and execve
+ *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
  */
 #ifndef RKT_STAGE1_H
 #define RKT_STAGE1_H
@@ -48,7 +49,23 @@ struct app {
 	gid_t *groups;
 	size_t ngroups;
 	int have_uid, have_gid, have_groups;
+	int own_mountns;      /* `unshare mount` */
+	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
+	unsigned long log_max;
 };
+
+/* applog.c: one app's log state in PID 1 (stream 0 is stdout, 1 is stderr) */
+struct applog {
+	int dirfd;            /* -1: the app is not logged */
+	int file[2];          /* the open log files */
+	int rd[2], wr[2];     /* pipe ends; -1 when closed */
+	unsigned long written[2], max;
+};
+void applog_open(const struct app *a, struct applog *l); /* before pivot_root */
+void applog_pipes(struct applog *l, const char *name);   /* before the app's fork */
+void applog_parent(struct applog *l);                    /* after it: close the write ends */
+int applog_read(struct applog *l, int stream);           /* 1 data, 0 EOF, -1 nothing now */
+void applog_flush(struct applog *l);                     /* after the app is gone */
 
 struct plan {
 	const char *file;
@@ -93,9 +110,10 @@ void rootfs_setup(const struct plan *plan);   /* bind root, run ops (cwd unchang
 void rootfs_pivot(const struct plan *plan);   /* pivot_root into the root, chdir("/") */
 
 /* supervise.c: start and supervise the apps; returns the pod's exit status. */
-int supervise(const struct plan *plan, int status_dir_fd, mode_t app_umask);
+int supervise(const struct plan *plan, int status_dir_fd, mode_t app_umask, struct applog *logs);
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
-_Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask);
+_Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask,
+			const struct applog *log);
 
 #endif

@@ -2,17 +2,20 @@
  *
  * Apps are started one after the other; each start waits on the app's close-on-exec report
  * pipe, so a failure before execve stops the pod (exit 254) before the next app starts.
- * Then one loop takes signals synchronously (they stay blocked, so no handler runs
- * concurrently with anything): SIGCHLD reaps every child, apps and re-parented orphans
- * alike; SIGTERM, SIGINT, SIGHUP and SIGQUIT are forwarded to the live apps. */
+ * Then one poll loop takes signals synchronously through a signalfd (they stay blocked, so
+ * no handler runs concurrently with anything) and the logged apps' output pipes (applog.c):
+ * SIGCHLD reaps every child, apps and re-parented orphans alike; SIGTERM, SIGINT, SIGHUP and
+ * SIGQUIT are forwarded to the live apps. */
 #include "stage1.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +48,8 @@ static void write_status(int dirfd, const char *name, int status)
 		die("status", name, errno);
 }
 
-static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids, size_t n)
+static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids, size_t n,
+		       struct applog *log)
 {
 	struct failure f;
 	int p[2];
@@ -53,12 +57,14 @@ static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids,
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		die("pipe", a->name, errno);
+	applog_pipes(log, a->name);
 	pid = fork();
 	if (pid < 0)
 		die("fork", a->name, errno);
 	if (pid == 0)
-		app_exec(a, p[1], app_umask);
+		app_exec(a, p[1], app_umask, log);
 	close(p[1]);
+	applog_parent(log);
 	if (fail_receive(p[0], &f)) {
 		/* in a PID namespace our exit kills the rest anyway; without one, do it here */
 		signal_apps(pids, n, SIGKILL);
@@ -68,91 +74,126 @@ static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids,
 	return pid;
 }
 
-static struct timespec time_left(const struct timespec *deadline)
+/* milliseconds until deadline, at least 0 */
+static int ms_left(const struct timespec *deadline)
 {
-	struct timespec now, left;
+	struct timespec now;
+	long long ms;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
 		die("clock_gettime", "-", errno);
-	left.tv_sec = deadline->tv_sec - now.tv_sec;
-	left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
-	if (left.tv_nsec < 0) {
-		left.tv_sec--;
-		left.tv_nsec += 1000000000L;
-	}
-	if (left.tv_sec < 0)
-		left.tv_sec = left.tv_nsec = 0;
-	return left;
+	ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (int)ms;
 }
 
-int supervise(const struct plan *pl, int status_fd, mode_t app_umask)
+/* Reaps what has exited; returns the number of apps among them. */
+static size_t reap(const struct plan *pl, pid_t *pids, int status_fd, struct applog *logs,
+		   int *failed, int *pod_status, int *killing, struct timespec *deadline)
+{
+	size_t gone = 0;
+
+	for (;;) {
+		int ws, st;
+		pid_t pid = waitpid(-1, &ws, WNOHANG);
+		size_t i;
+
+		if (pid == 0 || (pid < 0 && errno == ECHILD))
+			return gone;
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			die("waitpid", "-", errno);
+		for (i = 0; i < pl->napps && pids[i] != pid; i++)
+			;
+		if (i == pl->napps)
+			continue; /* an orphan that was re-parented to us */
+		pids[i] = 0;
+		gone++;
+		/* what the app wrote before it exited is in the pipes: log it before its status */
+		applog_flush(&logs[i]);
+		st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+		write_status(status_fd, pl->apps[i].name, st);
+		if (st != 0 && !*failed) {
+			/* the first failure decides the pod's status and stops the others */
+			*failed = 1;
+			*pod_status = st;
+			signal_apps(pids, pl->napps, SIGTERM);
+			if (clock_gettime(CLOCK_MONOTONIC, deadline) < 0)
+				die("clock_gettime", "-", errno);
+			deadline->tv_sec += KILL_AFTER_SECONDS;
+			*killing = 1;
+		}
+	}
+}
+
+int supervise(const struct plan *pl, int status_fd, mode_t app_umask, struct applog *logs)
 {
 	pid_t *pids = calloc(pl->napps, sizeof *pids);
+	struct pollfd *fds = calloc(1 + 2 * pl->napps, sizeof *fds);
 	size_t live = 0;
-	int pod_status = 0, failed = 0, killing = 0;
+	int pod_status = 0, failed = 0, killing = 0, sfd;
 	struct timespec deadline = {0, 0};
 	sigset_t set;
 
-	if (!pids)
+	if (!pids || !fds)
 		die("calloc", "-", ENOMEM);
 	for (size_t i = 0; i < pl->napps; i++, live++)
-		pids[i] = start_app(&pl->apps[i], app_umask, pids, i);
+		pids[i] = start_app(&pl->apps[i], app_umask, pids, i, &logs[i]);
 
+	/* the signals are blocked since before our fork; the signalfd queues them */
 	signals_forwarded(&set);
 	sigaddset(&set, SIGCHLD);
+	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		die("signalfd", "-", errno);
 	while (live > 0) {
-		siginfo_t si;
-		struct timespec left;
-		int sig;
+		struct signalfd_siginfo si;
+		nfds_t n = 1;
+		int rc;
 
-		if (killing) {
-			left = time_left(&deadline);
-			sig = sigtimedwait(&set, &si, &left);
-		} else {
-			sig = sigwaitinfo(&set, &si);
-		}
-		if (sig < 0 && errno == EAGAIN) { /* the grace period is over */
+		fds[0].fd = sfd;
+		fds[0].events = POLLIN;
+		for (size_t i = 0; i < pl->napps; i++)
+			for (int s = 0; s < 2; s++)
+				if (logs[i].rd[s] >= 0) {
+					fds[n].fd = logs[i].rd[s];
+					fds[n++].events = POLLIN;
+				}
+		/* checked before polling: a steady flow of output must not postpone it */
+		if (killing && ms_left(&deadline) == 0) { /* the grace period is over */
 			signal_apps(pids, pl->napps, SIGKILL);
 			killing = 0;
-			continue;
 		}
-		if (sig < 0 && errno == EINTR)
+		rc = poll(fds, n, killing ? ms_left(&deadline) : -1);
+		if (rc < 0 && errno == EINTR)
 			continue;
-		if (sig < 0)
-			die("sigwaitinfo", "-", errno);
-		if (sig != SIGCHLD) {
-			signal_apps(pids, pl->napps, sig);
-			continue;
-		}
-		for (;;) {
-			int ws, st;
-			pid_t pid = waitpid(-1, &ws, WNOHANG);
-			size_t i;
-
-			if (pid == 0 || (pid < 0 && errno == ECHILD))
-				break;
-			if (pid < 0 && errno == EINTR)
+		if (rc < 0)
+			die("poll", "-", errno);
+		for (nfds_t k = 1; k < n; k++) {
+			if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			if (pid < 0)
-				die("waitpid", "-", errno);
-			for (i = 0; i < pl->napps && pids[i] != pid; i++)
-				;
-			if (i == pl->napps)
-				continue; /* an orphan that was re-parented to us */
-			pids[i] = 0;
-			live--;
-			st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-			write_status(status_fd, pl->apps[i].name, st);
-			if (st != 0 && !failed) {
-				/* the first failure decides the pod's status and stops the others */
-				failed = 1;
-				pod_status = st;
-				signal_apps(pids, pl->napps, SIGTERM);
-				if (clock_gettime(CLOCK_MONOTONIC, &deadline) < 0)
-					die("clock_gettime", "-", errno);
-				deadline.tv_sec += KILL_AFTER_SECONDS;
-				killing = 1;
-			}
+			for (size_t i = 0; i < pl->napps; i++)
+				for (int s = 0; s < 2; s++)
+					if (logs[i].rd[s] == fds[k].fd)
+						applog_read(&logs[i], s);
+		}
+		if (!(fds[0].revents & POLLIN))
+			continue;
+		for (;;) {
+			ssize_t got = read(sfd, &si, sizeof si);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0 && errno == EAGAIN)
+				break;
+			if (got != (ssize_t)sizeof si)
+				die("read", "signalfd", got < 0 ? errno : EIO);
+			if (si.ssi_signo == SIGCHLD)
+				live -= reap(pl, pids, status_fd, logs, &failed, &pod_status, &killing,
+					     &deadline);
+			else
+				signal_apps(pids, pl->napps, (int)si.ssi_signo);
 		}
 	}
 	return pod_status;

@@ -11,6 +11,9 @@ import { registerCatManifest } from './commands/cat-manifest.js';
 import { registerConfig } from './commands/config.js';
 import { registerGc } from './commands/gc.js';
 import { registerList } from './commands/list.js';
+import { registerLogs } from './commands/logs.js';
+import { registerRunPrepared } from './commands/run-prepared.js';
+import { registerStop } from './commands/stop.js';
 import { registerRm } from './commands/rm.js';
 import { registerStatus } from './commands/status.js';
 import { registerVersion, rktVersion } from './commands/version.js';
@@ -35,6 +38,10 @@ function buildProgram(): Command {
   addGlobalOptions(program);
   // `run` has its own grammar (per-app flags after each image); it is listed here for help only.
   program.command('run').description('Run image(s) in a pod').helpOption(false).allowUnknownOption().allowExcessArguments();
+  program.command('prepare').description('Prepare a pod to run later').helpOption(false).allowUnknownOption().allowExcessArguments();
+  registerRunPrepared(program);
+  registerStop(program);
+  registerLogs(program);
   registerList(program);
   registerStatus(program);
   registerCatManifest(program);
@@ -90,14 +97,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const subcommand = expandPrefix(program, argv[index]!);
   const rest = argv.slice(index + 1);
-  if (subcommand === 'run' || (subcommand === 'help' && rest[0] === 'run')) {
+  if (subcommand === 'run' || subcommand === 'prepare' || (subcommand === 'help' && (rest[0] === 'run' || rest[0] === 'prepare'))) {
+    const { runCommand, prepareCommand, PREPARE_HELP } = await import('./commands/run.js');
     if (subcommand === 'help') {
-      process.stdout.write(RUN_HELP);
+      process.stdout.write(rest[0] === 'run' ? RUN_HELP : PREPARE_HELP);
       return 0;
     }
-    const { runCommand } = await import('./commands/run.js');
     // Global flags before `run` are part of the run grammar too.
-    await runCommand([...argv.slice(0, index), ...rest], {} as RawGlobalOptions);
+    await (subcommand === 'run' ? runCommand : prepareCommand)([...argv.slice(0, index), ...rest], {} as RawGlobalOptions);
     return 0;
   }
   return runCommander(program, attachOptionalValues([...argv.slice(0, index), subcommand, ...rest]));

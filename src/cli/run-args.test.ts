@@ -147,3 +147,28 @@ describe('parseRunArgs: errors', () => {
     assert.equal(args.apps[0]!.name, 'oci:/b');
   });
 });
+
+describe('parseRunArgs: pod and volume flags (issue 4)', () => {
+  it('reads per-app volume, group and annotation flags after their image', () => {
+    const args = parseRunArgs([
+      '--volume=data,kind=empty', '--inherit-env', '--set-env-file=/e', '--interactive',
+      'oci:/a', '--mount', 'volume=data,target=/d', '--readonly-rootfs', '--supplementary-gids=1,2',
+      '--annotation=a=1', '--user-annotation=b=2', '--user-label=c=3',
+      'oci:/b', '--readonly-rootfs=false',
+    ]);
+    assert.deepEqual(args.volumes, ['data,kind=empty']);
+    assert.equal(args.inheritEnv, true);
+    assert.equal(args.interactive, true);
+    assert.equal(args.setEnvFile, '/e');
+    assert.deepEqual(args.apps[0], {
+      image: 'oci:/a', environment: [], mounts: ['volume=data,target=/d'], readonlyRootfs: true, supplementaryGids: '1,2',
+      annotations: ['a=1'], userAnnotations: ['b=2'], userLabels: ['c=3'],
+    });
+    assert.deepEqual(args.apps[1], { image: 'oci:/b', environment: [], readonlyRootfs: false });
+  });
+
+  it('refuses per-app flags before any image', () => {
+    assertUsageError(['--mount=volume=a,target=/x', 'oci:/a'], /--mount applies to an image/);
+    assertUsageError(['--readonly-rootfs', 'oci:/a'], /--readonly-rootfs applies to an image/);
+  });
+});

@@ -19,11 +19,25 @@ export interface RunArgs {
   setEnv: string[];
   uuidFileSave?: string;
   help: boolean;
+  /** Pod-wide, from issue 4 (pods); optional so that other parsers' results stay as they were. */
+  setEnvFile?: string;
+  inheritEnv?: boolean;
+  interactive?: boolean;
+  /** `--volume` values, unparsed (stage0/pod-volumes.ts parses them). */
+  volumes?: string[];
+  podManifest?: string;
+  /** `rkt prepare --quiet`. */
+  quiet?: boolean;
 }
 
-type AppValueFlag = 'name' | 'exec' | 'user' | 'group' | 'working-dir' | 'environment';
-const APP_VALUE_FLAGS: readonly AppValueFlag[] = ['name', 'exec', 'user', 'group', 'working-dir', 'environment'];
-const POD_VALUE_FLAGS = ['net', 'hostname', 'set-env', 'uuid-file-save'] as const;
+const APP_VALUE_FLAGS = [
+  'name', 'exec', 'user', 'group', 'working-dir', 'environment',
+  'supplementary-gids', 'mount', 'annotation', 'user-annotation', 'user-label',
+] as const;
+type AppValueFlag = (typeof APP_VALUE_FLAGS)[number];
+const APP_BOOLEAN_FLAGS = ['readonly-rootfs'] as const;
+const POD_VALUE_FLAGS = ['net', 'hostname', 'set-env', 'uuid-file-save', 'set-env-file', 'volume', 'pod-manifest'] as const;
+const POD_BOOLEAN_FLAGS = ['inherit-env', 'interactive', 'quiet'] as const;
 type PodValueFlag = (typeof POD_VALUE_FLAGS)[number];
 
 function usageError(message: string, hint?: string): RktError {
@@ -56,6 +70,21 @@ function applyAppFlag(app: AppRequest, flag: AppValueFlag, value: string): void 
     case 'environment':
       app.environment.push(value);
       break;
+    case 'supplementary-gids':
+      app.supplementaryGids = value;
+      break;
+    case 'mount':
+      (app.mounts ??= []).push(value);
+      break;
+    case 'annotation':
+      (app.annotations ??= []).push(value);
+      break;
+    case 'user-annotation':
+      (app.userAnnotations ??= []).push(value);
+      break;
+    case 'user-label':
+      (app.userLabels ??= []).push(value);
+      break;
   }
 }
 
@@ -72,6 +101,15 @@ function applyPodFlag(args: RunArgs, flag: PodValueFlag, value: string): void {
       break;
     case 'uuid-file-save':
       args.uuidFileSave = value;
+      break;
+    case 'set-env-file':
+      args.setEnvFile = value;
+      break;
+    case 'volume':
+      (args.volumes ??= []).push(value);
+      break;
+    case 'pod-manifest':
+      args.podManifest = value;
       break;
   }
 }
@@ -117,6 +155,14 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     } else if (name === 'net' && inlineValue === undefined) {
       // A bare --net means the default network, as in rkt.
       args.net.push('default');
+    } else if ((POD_BOOLEAN_FLAGS as readonly string[]).includes(name)) {
+      const value = inlineValue === undefined ? true : parseBoolean(name, inlineValue);
+      if (name === 'inherit-env') args.inheritEnv = value;
+      else if (name === 'interactive') args.interactive = value;
+      else args.quiet = value;
+    } else if ((APP_BOOLEAN_FLAGS as readonly string[]).includes(name)) {
+      if (!current) throw usageError(`flag --${name} applies to an image and must follow one`, `write it after the image: rkt run IMAGE --${name}`);
+      current.readonlyRootfs = inlineValue === undefined ? true : parseBoolean(name, inlineValue);
     } else if ((POD_VALUE_FLAGS as readonly string[]).includes(name)) {
       applyPodFlag(args, name as PodValueFlag, takeValue());
     } else if ((APP_VALUE_FLAGS as readonly string[]).includes(name)) {
@@ -141,6 +187,13 @@ Pod flags:
   --net=host|none         network: the host's, or a private one with only loopback (default none)
   --hostname=NAME         the pod's host name (default rkt-<uuid>)
   --set-env=NAME=VALUE    an environment variable for every app (repeatable)
+  --set-env-file=FILE     environment variables for every app, one NAME=VALUE a line
+                          (blank lines and lines starting with # or ; are skipped)
+  --inherit-env           every app inherits rkt's environment (image values still win)
+  --volume=NAME,kind=host,source=PATH[,readOnly=BOOL][,recursive=BOOL]
+  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=BOOL]
+                          a volume apps can mount with --mount (repeatable)
+  --interactive           give the app the terminal (one app only); its output is not logged
   --uuid-file-save=FILE   write the pod's UUID to FILE as soon as it is known
 
 Image flags (after the image they apply to):
@@ -150,8 +203,21 @@ Image flags (after the image they apply to):
   --group=GROUP           group name or gid (looked up in the image's /etc/group)
   --working-dir=DIR       working directory instead of the image's
   --environment=NAME=VALUE an environment variable for this app (repeatable)
+  --supplementary-gids=G1,G2 supplementary group ids instead of the image user's
+  --readonly-rootfs       mount the app's root filesystem read-only
+  --mount=volume=NAME,target=PATH  mount a --volume at PATH inside this app (repeatable)
+  --annotation=NAME=VALUE  an app annotation in the pod manifest (repeatable)
+  --user-annotation=NAME=VALUE, --user-label=NAME=VALUE  free-form, recorded in the manifest
 
 Arguments after "--" replace the image's Cmd; "---" ends them when more images follow.
+
+Volumes declared by an image (OCI config "Volumes") that no --mount covers get an implicit
+empty volume named <app>-<path>, filled with the image's content at that path (Docker's rule).
+
+Example, a two-app pod sharing an empty volume:
+  rkt run --insecure-options=image --volume=data,kind=empty \\
+      oci:./web --name=web --mount=volume=data,target=/srv -- --port 80 --- \\
+      oci:./job --name=job --mount=volume=data,target=/in
 
 Global flags (--dir, --insecure-options, --debug, ...) are accepted here too; see \`rkt --help\`.
 Unsigned images (all OCI images so far) need --insecure-options=image.

@@ -21,26 +21,40 @@ export interface PodManifestApp {
     environment: NameValue[];
   };
   readOnlyRootFS?: boolean;
-  mounts: unknown[];
+  mounts: { volume: string; path: string }[];
   annotations: NameValue[];
+  userAnnotations?: Record<string, string>;
+  userLabels?: Record<string, string>;
+}
+
+/** appc's Volume. */
+export interface PodManifestVolume {
+  name: string;
+  kind: 'host' | 'empty';
+  source?: string;
+  readOnly?: boolean;
+  recursive?: boolean;
+  mode?: string;
+  uid?: number;
+  gid?: number;
 }
 
 export interface PodManifest {
   acKind: 'PodManifest';
   acVersion: string;
   apps: PodManifestApp[];
-  volumes: unknown[];
+  volumes: PodManifestVolume[];
   isolators: unknown[];
   annotations: NameValue[];
   ports: unknown[];
 }
 
-export function newPodManifest(apps: PodManifestApp[]): PodManifest {
+export function newPodManifest(apps: PodManifestApp[], volumes: PodManifestVolume[] = []): PodManifest {
   return {
     acKind: 'PodManifest',
     acVersion: APPC_VERSION,
     apps,
-    volumes: [],
+    volumes,
     isolators: [],
     annotations: [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }],
     ports: [],

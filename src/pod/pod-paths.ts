@@ -21,6 +21,12 @@ export interface PodPaths {
   etcDir: string;
   overlayUpper: (app: string) => string;
   overlayWork: (app: string) => string;
+  /** What `prepare` resolved, for `run-prepared` to build the plan from (stage0's own JSON). */
+  spec: string;
+  /** `kind=empty` volumes, shared by the apps that mount them. */
+  sharedVolume: (name: string) => string;
+  /** Per-app logs: `stdout`, `stderr` and their rotated `.1` files. */
+  logDir: (app: string) => string;
 }
 
 export function podPaths(podDir: string): PodPaths {
@@ -36,6 +42,9 @@ export function podPaths(podDir: string): PodPaths {
     etcDir: path.join(podDir, 'etc'),
     overlayUpper: (app) => path.join(podDir, 'overlay', app, 'upper'),
     overlayWork: (app) => path.join(podDir, 'overlay', app, 'work'),
+    spec: path.join(podDir, 'stage1', 'spec.json'),
+    sharedVolume: (name) => path.join(podDir, 'sharedVolumes', name),
+    logDir: (app) => path.join(podDir, 'logs', app),
   };
 }
 

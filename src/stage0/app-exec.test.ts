@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { appArgv, appEnvironment, appWorkingDirectory, parseEnvEntry, type AppEnvInput } from './app-exec.js';
+import { appArgv, appEnvironment, appWorkingDirectory, parseEnvEntry, parseEnvFile, type AppEnvInput } from './app-exec.js';
 
 const IMAGE = { Entrypoint: ['/bin/entry', '--flag'], Cmd: ['serve', '--port=80'] };
 
@@ -163,5 +163,35 @@ describe('appEnvironment', () => {
   it('refuses an invalid --set-env or --environment entry, naming the flag', () => {
     assert.throws(() => appEnvironment(input({ podEnv: ['NOEQ'] })), { code: 'ERR_ENV_INVALID', message: '--set-env: "NOEQ" is not NAME=VALUE' });
     assert.throws(() => appEnvironment(input({ appEnv: ['1A=x'] })), { code: 'ERR_ENV_INVALID', message: '--environment: "1A=x" is not NAME=VALUE' });
+  });
+});
+
+describe('parseEnvFile (--set-env-file)', () => {
+  it('skips blank lines and # or ; comments, keeps values as they are', () => {
+    assert.deepEqual(parseEnvFile('# c\n; c\n\nA=1\r\nB=x=y\n  \n', 'f'), ['A=1', 'B=x=y']);
+  });
+
+  it('names the file and line of a malformed or repeated entry', () => {
+    assert.throws(() => parseEnvFile('A=1\nnope\n', 'env.txt'), /--set-env-file env\.txt:2: "nope" is not NAME=VALUE/);
+    assert.throws(() => parseEnvFile('A=1\nA=2\n', 'env.txt'), (error: Error & { code?: string }) => error.code === 'ERR_ENV_DUPLICATE' && /env\.txt:2: A is set twice/.test(error.message));
+  });
+});
+
+describe('appEnvironment with --inherit-env and --set-env-file', () => {
+  it('inherited values lose to the image, the file loses to --set-env and --environment', () => {
+    const env = new Map(
+      appEnvironment({
+        appName: 'a', uid: 0,
+        inherited: ['HOST=1', 'SHARED=host', 'FILE=host'],
+        imageEnv: ['SHARED=image'],
+        fileEnv: ['FILE=file', 'FLAG=file'],
+        podEnv: ['FLAG=flag'],
+        appEnv: [],
+      }).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)] as const),
+    );
+    assert.equal(env.get('HOST'), '1');
+    assert.equal(env.get('SHARED'), 'image');
+    assert.equal(env.get('FILE'), 'file');
+    assert.equal(env.get('FLAG'), 'flag');
   });
 });

@@ -4,8 +4,9 @@
  * Command line, Docker's rule for OCI images (what their authors wrote them for): `--exec` replaces
  * the Entrypoint, arguments after `--` replace the Cmd, and `--exec` alone drops the Cmd too.
  *
- * Environment, rkt's precedence (lowest first): image Env, `--set-env`, per-app `--environment`;
- * then AC_APP_NAME, and defaults for what is still unset.
+ * Environment, rkt's precedence (lowest first, reference §6.2): rkt's own environment with
+ * `--inherit-env` (never overriding the image's values), image Env, `--set-env-file`, `--set-env`,
+ * per-app `--environment`; then AC_APP_NAME, and defaults for what is still unset.
  */
 import { RktError } from '../errors/rkt-error.js';
 import type { OciExecConfig } from '../schema/oci-image-config.js';
@@ -49,9 +50,33 @@ export function parseEnvEntry(entry: string, where: string): [string, string] {
   return [name, entry.slice(eq + 1)];
 }
 
+/**
+ * `--set-env-file`: one `NAME=VALUE` a line; blank lines and lines starting with `#` or `;` are
+ * skipped; anything else that is not NAME=VALUE, and a name given twice, is an error naming the line.
+ */
+export function parseEnvFile(text: string, file: string): string[] {
+  const seen = new Set<string>();
+  const entries: string[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) return;
+    const where = `--set-env-file ${file}:${index + 1}`;
+    const [name] = parseEnvEntry(line, where);
+    if (seen.has(name)) throw new RktError('usage', 'ERR_ENV_DUPLICATE', `${where}: ${name} is set twice`);
+    seen.add(name);
+    entries.push(line);
+  });
+  return entries;
+}
+
 export interface AppEnvInput {
   appName: string;
+  /** `--inherit-env`: rkt's own environment, below everything else. */
+  inherited?: readonly string[];
   imageEnv: readonly string[];
+  /** `--set-env-file` entries, already checked by parseEnvFile. */
+  fileEnv?: readonly string[];
   podEnv: readonly string[];
   appEnv: readonly string[];
   uid: number;
@@ -59,11 +84,16 @@ export interface AppEnvInput {
 
 export function appEnvironment(input: AppEnvInput): string[] {
   const env = new Map<string, string>();
+  for (const entry of input.inherited ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
   for (const entry of input.imageEnv) {
     // Image configs in the wild contain odd entries; keep any NAME=VALUE without judging the name.
     const eq = entry.indexOf('=');
     if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
   }
+  for (const entry of input.fileEnv ?? []) env.set(...parseEnvEntry(entry, '--set-env-file'));
   const podWide = new Set<string>();
   for (const entry of input.podEnv) {
     const [name, value] = parseEnvEntry(entry, '--set-env');

@@ -19,6 +19,15 @@ export interface AppRequest {
   group?: string;
   workingDir?: string;
   environment: string[];
+  /** `--supplementary-gids=1,2`: replaces the image user's supplementary groups. */
+  supplementaryGids?: string;
+  readonlyRootfs?: boolean;
+  /** `--mount` values, unparsed. */
+  mounts?: string[];
+  /** `--annotation`, `--user-annotation`, `--user-label` values (NAME=VALUE), unparsed. */
+  annotations?: string[];
+  userAnnotations?: string[];
+  userLabels?: string[];
 }
 
 export interface ResolvedApp {
@@ -33,6 +42,12 @@ export interface ResolvedApp {
   uid: number;
   gid: number;
   groups: number[];
+  readonlyRootfs: boolean;
+  /** The image config's `Volumes` (paths inside the app). */
+  imageMountPoints: string[];
+  annotations: [string, string][];
+  userAnnotations: [string, string][];
+  userLabels: [string, string][];
 }
 
 const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -64,6 +79,31 @@ function userSpec(imageUser: string | undefined, request: AppRequest): string | 
 export interface ResolveAppOptions {
   dataDir: string;
   podEnv: string[];
+  /** `--set-env-file` entries, checked. */
+  fileEnv?: string[];
+  /** `--inherit-env`: rkt's own environment. */
+  inherited?: string[];
+}
+
+function parseGids(text: string): number[] {
+  return text.split(',').map((part) => {
+    if (!/^(0|[1-9][0-9]{0,9})$/.test(part) || Number(part) > 4294967294) {
+      throw new RktError('usage', 'ERR_APP_GIDS_INVALID', `--supplementary-gids: "${part}" is not a group id (0-4294967294)`);
+    }
+    return Number(part);
+  });
+}
+
+/** `NAME=VALUE` pairs of the annotation flags; rkt kept the first value of a repeated name. */
+function parsePairs(values: readonly string[] | undefined, flag: string): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const value of values ?? []) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new RktError('usage', 'ERR_ANNOTATION_INVALID', `${flag}: "${value}" is not NAME=VALUE`);
+    const name = value.slice(0, eq);
+    if (!pairs.some(([existing]) => existing === name)) pairs.push([name, value.slice(eq + 1)]);
+  }
+  return pairs;
 }
 
 export async function resolveApp(request: AppRequest, options: ResolveAppOptions): Promise<ResolvedApp> {
@@ -82,10 +122,19 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     imageId: image.manifestDigest.replace(':', '-'),
     layerDirs,
     argv: appArgv(name, exec, request),
-    env: appEnvironment({ appName: name, imageEnv: exec?.Env ?? [], podEnv: options.podEnv, appEnv: request.environment, uid: user.uid }),
+    env: appEnvironment({
+      appName: name, imageEnv: exec?.Env ?? [], podEnv: options.podEnv, appEnv: request.environment, uid: user.uid,
+      ...(options.fileEnv ? { fileEnv: options.fileEnv } : {}),
+      ...(options.inherited ? { inherited: options.inherited } : {}),
+    }),
     cwd: appWorkingDirectory(exec, request),
     uid: user.uid,
     gid: user.gid,
-    groups: user.additionalGids ?? [],
+    groups: request.supplementaryGids !== undefined ? parseGids(request.supplementaryGids) : (user.additionalGids ?? []),
+    readonlyRootfs: request.readonlyRootfs ?? false,
+    imageMountPoints: Object.keys(exec?.Volumes ?? {}),
+    annotations: parsePairs(request.annotations, '--annotation'),
+    userAnnotations: parsePairs(request.userAnnotations, '--user-annotation'),
+    userLabels: parsePairs(request.userLabels, '--user-label'),
   };
 }

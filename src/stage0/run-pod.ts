@@ -1,40 +1,44 @@
 /**
- * `rkt run`'s stage0 work: resolve the apps, create the pod directory (embryo → prepare), write its
- * manifest, /etc files and the stage1 plan, move it to run/ while still holding its lock, and hand
- * the process over to the stage1 helper, which keeps the lock for the pod's lifetime.
+ * Launching a pod: `rkt run` (prepare, then launch at once) and `rkt run-prepared` (launch a pod
+ * that `rkt prepare` left in prepared/). Launch writes what depends on how the pod runs (network,
+ * host name, terminal): the /etc files and the stage1 plan; it moves the pod to run/ while holding
+ * its lock and hands the process over to the stage1 helper, which keeps the lock for the pod's
+ * lifetime. What prepare and run share lives in prepare-pod.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RktError } from '../errors/rkt-error.js';
-import { newPodManifest, type PodManifestApp } from '../pod/pod-manifest.js';
+import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
 import { serializePlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
 import { appFilesystemSteps } from './app-filesystem.js';
-import { checkAppName, resolveApp, type AppRequest, type ResolvedApp } from './resolve-app.js';
+import { appVolumeSteps } from './app-volume-steps.js';
+import { preparePod, readPodSpec, type PodRequest, type PodSpec } from './prepare-pod.js';
 import { removePodDirectory } from './remove-pod.js';
 
 export type NetMode = 'host' | 'none';
 
-export interface RunRequest {
-  dataDir: string;
-  apps: AppRequest[];
+/** Each app's stdout and stderr log file is rotated to `.1` at this size (so at most twice this per stream). */
+export const LOG_MAX_BYTES = 1024 * 1024;
+
+/** How the pod runs; `run` and `run-prepared` both take these. */
+export interface LaunchOptions {
   net: NetMode;
   hostname?: string;
-  setEnv: string[];
-  uuidFileSave?: string;
-  /** `--insecure-options=image`: unsigned images allowed. */
-  allowUnsigned: boolean;
+  /** The app gets rkt's terminal; one app only; its output is not logged. */
+  interactive?: boolean;
 }
+
+export interface RunRequest extends PodRequest, LaunchOptions {}
 
 export interface PreparedRun {
   uuid: string;
   pod: LockedPod;
   helper: string;
   planFile: string;
+  warnings: string[];
 }
-
 const FALLBACK_HOSTS = [
   '127.0.0.1\tlocalhost localhost.domain localhost4 localhost4.localdomain4',
   '::1\tip6-localhost ip6-loopback localhost6 localhost6.localdomain6',
@@ -47,28 +51,20 @@ const FALLBACK_HOSTS = [
 
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
-function checkRequest(request: RunRequest): void {
-  if (request.apps.length === 0) {
-    throw new RktError('usage', 'ERR_RUN_NO_IMAGE', 'no image given', { hint: 'usage: rkt run [flags] IMAGE [-- args...]' });
+function checkLaunch(options: LaunchOptions, appCount: number): void {
+  if (options.hostname !== undefined && (!HOSTNAME.test(options.hostname) || options.hostname.length > 64)) {
+    throw new RktError('usage', 'ERR_HOSTNAME_INVALID', `--hostname "${options.hostname}" is not a valid host name`);
   }
-  if (!request.allowUnsigned) {
-    throw new RktError('trust', 'ERR_TRUST_UNSIGNED_IMAGE', `image ${request.apps[0]!.image} is not signed, and rkt verifies images by default`, {
-      hint: 'OCI images carry no signature rkt can verify yet; run with --insecure-options=image to accept it unverified',
+  if (options.interactive && appCount > 1) {
+    throw new RktError('usage', 'ERR_INTERACTIVE_MULTIPLE_APPS', `--interactive needs a pod with exactly one app; this one has ${appCount}`, {
+      hint: 'run the apps that need a terminal in a pod of their own',
     });
-  }
-  // overlayfs options separate paths with ':' and ','; a data directory containing them cannot work.
-  if (/[:,\\]/.test(request.dataDir)) {
-    throw new RktError('usage', 'ERR_DATA_DIR_INVALID', `data directory ${request.dataDir} contains ':', ',' or '\\', which overlayfs cannot take in a path`, {
-      hint: 'choose another --dir (or paths.d "data")',
-    });
-  }
-  if (request.hostname !== undefined && (!HOSTNAME.test(request.hostname) || request.hostname.length > 64)) {
-    throw new RktError('usage', 'ERR_HOSTNAME_INVALID', `--hostname "${request.hostname}" is not a valid host name`);
   }
 }
 
 function writePodEtc(files: PodPaths, hostname: string, net: NetMode): { name: 'hostname' | 'hosts' | 'resolv.conf'; source: string }[] {
-  fs.mkdirSync(files.etcDir, { mode: 0o755 });
+  // recursive: a run-prepared that failed half-way may have written them already.
+  fs.mkdirSync(files.etcDir, { mode: 0o755, recursive: true });
   const etc: { name: 'hostname' | 'hosts' | 'resolv.conf'; source: string }[] = [];
   const write = (name: 'hostname' | 'hosts' | 'resolv.conf', content: string) => {
     const source = path.join(files.etcDir, name);
@@ -89,47 +85,30 @@ function writePodEtc(files: PodPaths, hostname: string, net: NetMode): { name: '
   return etc;
 }
 
-function manifestApp(app: ResolvedApp): PodManifestApp {
-  return {
-    name: app.name,
-    image: { name: app.imageName, id: app.imageId, labels: [] },
-    app: {
-      exec: app.argv,
-      user: String(app.uid),
-      group: String(app.gid),
-      ...(app.groups.length > 0 ? { supplementaryGIDs: app.groups } : {}),
-      workingDirectory: app.cwd,
-      environment: app.env.map((entry) => {
-        const eq = entry.indexOf('=');
-        return { name: entry.slice(0, eq), value: entry.slice(eq + 1) };
-      }),
-    },
-    mounts: [],
-    annotations: [],
-  };
-}
-
 /**
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
-function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request: RunRequest, hostname: string): Stage1Plan {
+function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: LaunchOptions, hostname: string): Stage1Plan {
   const now = podPaths(pod.path);
   const files = podPaths(runDir);
-  const etcFiles = writePodEtc(now, hostname, request.net).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
-  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(request.net === 'none' ? (['net'] as const) : [])];
-  const steps = apps.flatMap((app) => {
-    fs.mkdirSync(now.overlayUpper(app.name), { recursive: true, mode: 0o755 });
-    fs.mkdirSync(now.overlayWork(app.name), { recursive: true, mode: 0o700 });
-    return appFilesystemSteps({
+  const etcFiles = writePodEtc(now, hostname, options.net).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
+  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(options.net === 'none' ? (['net'] as const) : [])];
+  const steps = spec.apps.flatMap((app) => [
+    ...appFilesystemSteps({
       appRoot: appRootInPod(app.name),
       layerDirs: app.layerDirs,
       upperDir: files.overlayUpper(app.name),
       workDir: files.overlayWork(app.name),
       etcFiles,
       workingDirectory: app.cwd,
-    });
-  });
+    }),
+    ...appVolumeSteps(
+      appRootInPod(app.name),
+      app.mounts.map((mount) => ({ ...mount, source: mount.kind === 'host' ? mount.source : files.sharedVolume(mount.source) })),
+      app.readonlyRootfs,
+    ),
+  ]);
   return {
     podDir: runDir,
     lockFd: pod.lockFd,
@@ -139,7 +118,7 @@ function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request:
     hostname,
     root: files.stage1Root,
     steps,
-    apps: apps.map((app) => ({
+    apps: spec.apps.map((app) => ({
       name: app.name,
       root: appRootInPod(app.name),
       exec: app.argv[0]!,
@@ -149,49 +128,72 @@ function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request:
       uid: app.uid,
       gid: app.gid,
       groups: app.groups,
+      ownMountNamespace: true,
+      ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
     })),
   };
 }
 
-function checkUniqueNames(apps: ResolvedApp[]): void {
-  const seen = new Set<string>();
-  for (const app of apps) {
-    if (seen.has(app.name)) {
-      throw new RktError('usage', 'ERR_APP_NAME_DUPLICATE', `two apps are named "${app.name}"`, {
-        hint: 'give each app its own name with --name=NAME after its image',
-      });
-    }
-    seen.add(app.name);
-  }
+/** Writes the launch files into a locked pod (in prepare/ or prepared/) and moves it to run/. */
+function launchFiles(store: PodStore, pod: LockedPod, spec: PodSpec, options: LaunchOptions): LockedPod {
+  const runDir = store.pathOf('run', pod.uuid);
+  const plan = buildPlan(pod, runDir, spec, options, options.hostname ?? `rkt-${pod.uuid}`);
+  fs.writeFileSync(podPaths(pod.path).plan, serializePlan(plan), { mode: 0o600 });
+  return { ...store.move(pod, 'run'), lockFd: pod.lockFd };
 }
 
 /** Everything up to the hand-over; the pod is in run/, locked by this process, when it returns. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
-  checkRequest(request);
-  for (const app of request.apps) if (app.name !== undefined) checkAppName(app.name);
+  checkLaunch(request, request.apps.length);
   const helper = findStage1Helper();
-  fs.mkdirSync(request.dataDir, { recursive: true, mode: 0o750 });
-  const apps: ResolvedApp[] = [];
-  for (const app of request.apps) apps.push(await resolveApp(app, { dataDir: request.dataDir, podEnv: request.setEnv }));
-  checkUniqueNames(apps);
-
+  const { pod, spec, warnings } = await preparePod(request);
   const store = new PodStore(request.dataDir);
-  let pod = store.create();
   try {
-    if (request.uuidFileSave !== undefined) fs.writeFileSync(request.uuidFileSave, `${pod.uuid}\n`, { mode: 0o644 });
-    const files = podPaths(pod.path);
-    const hostname = request.hostname ?? `rkt-${pod.uuid}`;
-    fs.writeFileSync(files.manifest, JSON.stringify(newPodManifest(apps.map(manifestApp))), { mode: 0o640 });
-    fs.writeFileSync(files.created, '');
-    fs.mkdirSync(files.statusDir, { mode: 0o750 });
-    fs.mkdirSync(files.stage1Root, { recursive: true, mode: 0o755 });
-    const plan = buildPlan(pod, store.pathOf('run', pod.uuid), apps, request, hostname);
-    fs.writeFileSync(files.plan, serializePlan(plan), { mode: 0o600 });
-    pod = { ...store.move(pod, 'run'), lockFd: pod.lockFd };
-    return { uuid: pod.uuid, pod, helper, planFile: podPaths(pod.path).plan };
+    const running = launchFiles(store, pod, spec, request);
+    return { uuid: pod.uuid, pod: running, helper, planFile: podPaths(running.path).plan, warnings };
   } catch (error) {
-    // A pod that never started is of no use to anyone: remove it rather than leave it to gc.
     removePodDirectory(store.move(pod, 'garbage'));
+    throw error;
+  }
+}
+
+export interface RunPreparedRequest extends LaunchOptions {
+  dataDir: string;
+  uuid: string;
+}
+
+/**
+ * `rkt run-prepared`: locks a prepared pod, writes its launch files and renames it to run/. Of two
+ * concurrent callers, one gets the lock and the other fails; a pod that is not (or no longer) in
+ * prepared/ is an error.
+ */
+export function prepareRunPrepared(request: RunPreparedRequest): PreparedRun {
+  const store = new PodStore(request.dataDir);
+  const found = store.find(request.uuid);
+  if (found.dir !== 'prepared') {
+    throw new RktError('pod', 'ERR_POD_NOT_PREPARED', `pod ${found.uuid} is ${store.state(found)}, not prepared`, {
+      hint: 'only a pod made by `rkt prepare` and not yet run can be started with run-prepared',
+    });
+  }
+  const helper = findStage1Helper();
+  let pod: LockedPod | undefined;
+  try {
+    pod = store.tryLock(found);
+  } catch (error) {
+    if (!isErrnoException(error, 'ENOENT')) throw error;
+    throw new RktError('pod', 'ERR_POD_GONE', `pod ${found.uuid} is no longer in prepared/`, { hint: 'another rkt command started or removed it at the same time' });
+  }
+  if (!pod) {
+    throw new RktError('pod', 'ERR_POD_BUSY', `pod ${found.uuid} is being started or removed by another rkt process`);
+  }
+  try {
+    if (!fs.existsSync(pod.path)) throw new RktError('pod', 'ERR_POD_GONE', `pod ${pod.uuid} is no longer in prepared/`, { hint: 'another rkt command started or removed it at the same time' });
+    const spec = readPodSpec(pod.path);
+    checkLaunch(request, spec.apps.length);
+    const running = launchFiles(store, pod, spec, request);
+    return { uuid: pod.uuid, pod: running, helper, planFile: podPaths(running.path).plan, warnings: [] };
+  } catch (error) {
+    fs.closeSync(pod.lockFd);
     throw error;
   }
 }

@@ -53,6 +53,14 @@ export interface AppPlan {
   uid: number;
   gid: number;
   groups: number[];
+  /** `unshare mount`: the app child enters a mount namespace of its own before chroot. */
+  ownMountNamespace?: boolean;
+  /**
+   * `log DIR MAXBYTES`: stdout and stderr go through pipes to PID 1, which writes them to the
+   * console (its own fds 1 and 2) and to DIR/stdout and DIR/stderr, each rotated to `.1` when it
+   * reaches MAXBYTES. Absent: the app writes to the inherited fds directly (--interactive).
+   */
+  log?: { dir: string; maxBytes: number };
 }
 
 export interface Stage1Plan {
@@ -137,6 +145,8 @@ export function serializePlan(plan: Stage1Plan): string {
       line('uid', String(app.uid)),
       line('gid', String(app.gid)),
       ['groups', listOrNone(app.groups.map(String))].join(' '),
+      ...(app.ownMountNamespace ? [line('unshare', 'mount')] : []),
+      ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
     );
   }
   return lines.join('\n') + '\n';

@@ -14,6 +14,7 @@ interface Libc {
   chroot: (path: string) => number;
   mknod: (path: string, mode: number, dev: bigint) => number;
   lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
+  lgetxattr: (path: string, name: string, value: Buffer, size: number) => number;
   umount2: (target: string, flags: number) => number;
   errno: () => number;
 }
@@ -33,6 +34,7 @@ function libc(): Libc {
     chroot: lib.func('int chroot(const char *)'),
     mknod: lib.func('int mknod(const char *, uint32_t, uint64_t)'),
     lsetxattr: lib.func('int lsetxattr(const char *, const char *, const void *, size_t, int)'),
+    lgetxattr: lib.func('long lgetxattr(const char *, const char *, _Out_ void *, size_t)'),
     umount2: lib.func('int umount2(const char *, int)'),
     errno: () => koffi.errno(),
   };
@@ -109,6 +111,16 @@ export function lsetxattr(path: string, name: string, value: Buffer): void {
   if (libc().lsetxattr(path, name, value, value.length, 0) !== 0) {
     throw systemError('lsetxattr', `${name} on ${path}`, libc().errno());
   }
+}
+
+/** The value of an xattr of `path` itself (symlinks not followed), or undefined when it has none. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const buffer = Buffer.alloc(256);
+  const size = Number(libc().lgetxattr(path, name, buffer, buffer.length));
+  if (size >= 0) return buffer.subarray(0, size);
+  const errno = libc().errno();
+  if (errno === 61 /* ENODATA */ || errno === 95 /* EOPNOTSUPP */) return undefined;
+  throw systemError('lgetxattr', `${name} on ${path}`, errno);
 }
 
 const ERRNO_NAMES: Record<number, string> = {

@@ -1,14 +1,16 @@
 /**
  * `rkt run`: prepares the pod in Node, then becomes the stage1 helper (execve), so the caller's
- * process is the pod's supervisor and the pod's exit status is rkt's.
+ * process is the pod's supervisor and the pod's exit status is rkt's. `rkt prepare` shares the
+ * grammar and stops after preparing.
  */
 import { RktError } from '../../errors/rkt-error.js';
+import { preparePodForLater, type PodRequest } from '../../stage0/prepare-pod.js';
 import { launchPreparedRun, prepareRun, type NetMode } from '../../stage0/run-pod.js';
-import { mergeRawOptions, resolveGlobalOptions, type RawGlobalOptions } from '../global-options.js';
+import { mergeRawOptions, resolveGlobalOptions, type GlobalOptions, type RawGlobalOptions } from '../global-options.js';
 import { requireRoot } from '../require-root.js';
-import { parseRunArgs, RUN_HELP } from '../run-args.js';
+import { parseRunArgs, RUN_HELP, type RunArgs } from '../run-args.js';
 
-function parseNet(values: string[]): NetMode {
+export function parseNet(values: string[]): NetMode {
   const last = values.at(-1) ?? 'none';
   if (values.some((value) => value !== last)) {
     throw new RktError('usage', 'ERR_NET_UNSUPPORTED', `--net: only one of host or none can be given (got ${values.join(', ')})`);
@@ -19,6 +21,32 @@ function parseNet(values: string[]): NetMode {
   });
 }
 
+/** rkt: --pod-manifest replaces images, volumes, mounts and environment flags. */
+function refusePodManifest(args: RunArgs): void {
+  if (args.podManifest !== undefined) {
+    throw new RktError('usage', 'ERR_POD_MANIFEST_UNSUPPORTED', '--pod-manifest is not supported yet', {
+      hint: 'give the images and their flags on the command line',
+    });
+  }
+}
+
+function podRequest(args: RunArgs, globals: GlobalOptions): PodRequest {
+  return {
+    dataDir: globals.dir,
+    apps: args.apps,
+    setEnv: args.setEnv,
+    ...(args.setEnvFile === undefined ? {} : { setEnvFile: args.setEnvFile }),
+    ...(args.inheritEnv ? { inheritEnv: true } : {}),
+    ...(args.volumes ? { volumes: args.volumes } : {}),
+    ...(args.uuidFileSave === undefined ? {} : { uuidFileSave: args.uuidFileSave }),
+    allowUnsigned: globals.insecure.has('image'),
+  };
+}
+
+function printWarnings(command: string, warnings: string[]): void {
+  for (const warning of warnings) process.stderr.write(`${command}: warning: ${warning}\n`);
+}
+
 export async function runCommand(argv: string[], programGlobals: RawGlobalOptions): Promise<void> {
   const args = parseRunArgs(argv);
   if (args.help) {
@@ -27,15 +55,47 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   }
   const globals = resolveGlobalOptions(mergeRawOptions(programGlobals, args.global));
   requireRoot('run');
+  refusePodManifest(args);
+  if (args.quiet !== undefined) throw new RktError('usage', 'ERR_RUN_ARGS', 'unknown flag "--quiet" (it belongs to rkt prepare)');
   const prepared = await prepareRun({
-    dataDir: globals.dir,
-    apps: args.apps,
+    ...podRequest(args, globals),
     net: parseNet(args.net),
     ...(args.hostname === undefined ? {} : { hostname: args.hostname }),
-    setEnv: args.setEnv,
-    ...(args.uuidFileSave === undefined ? {} : { uuidFileSave: args.uuidFileSave }),
-    allowUnsigned: globals.insecure.has('image'),
+    ...(args.interactive ? { interactive: true } : {}),
   });
+  printWarnings('run', prepared.warnings);
   if (globals.debug) process.stderr.write(`run: pod ${prepared.uuid} prepared; starting stage1 ${prepared.helper}\n`);
   launchPreparedRun(prepared);
 }
+
+/** `rkt prepare`: run's image, app, volume and environment flags; prints the pod's UUID. */
+export async function prepareCommand(argv: string[], programGlobals: RawGlobalOptions): Promise<void> {
+  const args = parseRunArgs(argv);
+  if (args.help) {
+    process.stdout.write(PREPARE_HELP);
+    return;
+  }
+  const globals = resolveGlobalOptions(mergeRawOptions(programGlobals, args.global));
+  requireRoot('prepare');
+  refusePodManifest(args);
+  // rkt's prepare has no networking or terminal flags: run-prepared takes those.
+  for (const [flag, given] of [['--net', args.net.length > 0], ['--hostname', args.hostname !== undefined], ['--interactive', args.interactive !== undefined]] as const) {
+    if (given) throw new RktError('usage', 'ERR_RUN_ARGS', `${flag} is a flag of run-prepared, not of prepare`, { hint: `rkt run-prepared ${flag}... UUID` });
+  }
+  const { uuid, warnings } = await preparePodForLater(podRequest(args, globals));
+  printWarnings('prepare', warnings);
+  if (!args.quiet) process.stderr.write(`prepare: pod ${uuid} is prepared; start it with rkt run-prepared ${uuid}\n`);
+  process.stdout.write(`${uuid}\n`);
+}
+
+export const PREPARE_HELP = `Prepare a pod to run later with rkt run-prepared.
+
+Usage:
+  rkt prepare [flags] IMAGE [image flags] [-- image-args... [---]] [IMAGE ...]
+
+Takes rkt run's image flags, --set-env, --set-env-file, --inherit-env, --volume and
+--uuid-file-save (see \`rkt run --help\`), plus:
+  --quiet                 print only the pod's UUID (nothing on stderr)
+
+The pod's UUID is printed on stdout; the pod is left in the "prepared" state.
+`;
