@@ -7,6 +7,8 @@ import { RktError } from '../errors/rkt-error.js';
 import { parseImageReference } from '../image/image-reference.js';
 import { readOciImage } from '../image/oci-layout.js';
 import { resolveImageUser } from '../image/image-user.js';
+import type { CapabilityIsolator } from '../isolation/capabilities.js';
+import type { SeccompIsolator } from '../isolation/seccomp-profile.js';
 import { ensureLayer } from '../store/layer-store.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
 
@@ -19,6 +21,17 @@ export interface AppRequest {
   group?: string;
   workingDir?: string;
   environment: string[];
+  isolators?: AppIsolators;
+}
+
+/** rkt's per-app isolators, from the command line (`--caps-retain`, `--memory`, ...). */
+export interface AppIsolators {
+  capabilities?: CapabilityIsolator;
+  seccomp?: SeccompIsolator;
+  memoryBytes?: number;
+  cpuMillis?: number;
+  cpuShares?: number;
+  oomScoreAdj?: number;
 }
 
 export interface ResolvedApp {
@@ -33,6 +46,7 @@ export interface ResolvedApp {
   uid: number;
   gid: number;
   groups: number[];
+  isolators: AppIsolators;
 }
 
 const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -87,5 +101,6 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     uid: user.uid,
     gid: user.gid,
     groups: user.additionalGids ?? [],
+    isolators: request.isolators ?? {},
   };
 }

@@ -6,11 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
+import { boundingSet, capabilityMask, CAPABILITY_NUMBERS, formatCapabilityMask } from '../isolation/capabilities.js';
+import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
+import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
+import { compileSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
+import { seccompProfile } from '../isolation/seccomp-profile.js';
 import { newPodManifest, type PodManifestApp } from '../pod/pod-manifest.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
-import { serializePlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
+import { serializePlan, type AppPlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
 import { appFilesystemSteps } from './app-filesystem.js';
 import { checkAppName, resolveApp, type AppRequest, type ResolvedApp } from './resolve-app.js';
 import { removePodDirectory } from './remove-pod.js';
@@ -26,7 +31,12 @@ export interface RunRequest {
   uuidFileSave?: string;
   /** `--insecure-options=image`: unsigned images allowed. */
   allowUnsigned: boolean;
+  /** `--insecure-options=capabilities,paths,seccomp`: the protections turned off. */
+  insecure?: ReadonlySet<string>;
 }
+
+/** Every pod app's default process limit, as podman's (Docker has none, which CIS flags). */
+export const DEFAULT_PIDS_MAX = 2048;
 
 export interface PreparedRun {
   uuid: string;
@@ -113,9 +123,53 @@ function manifestApp(app: ResolvedApp): PodManifestApp {
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
+/**
+ * The isolation of one app: capabilities (rkt's default fourteen in the bounding set, effective
+ * only for root), no_new_privs, the compiled seccomp program (written to the pod directory now,
+ * named where it will be), oom_score_adj and its cgroups.
+ */
+function appIsolation(app: ResolvedApp, request: RunRequest, now: string, later: string, cgroups: PodCgroups): Partial<AppPlan> {
+  const insecure = request.insecure ?? new Set<string>();
+  const bounding = insecure.has('capabilities') ? Object.keys(CAPABILITY_NUMBERS) : boundingSet(app.isolators.capabilities);
+  const out: Partial<AppPlan> = { cgroups: cgroups.apps.get(app.name)?.dirs ?? [] };
+  if (!insecure.has('capabilities')) {
+    const mask = capabilityMask(bounding);
+    out.capsBounding = formatCapabilityMask(mask);
+    out.capsEffective = formatCapabilityMask(app.uid === 0 ? mask : 0n);
+  }
+  if (app.isolators.oomScoreAdj !== undefined) out.oomScoreAdj = app.isolators.oomScoreAdj;
+  if (!insecure.has('seccomp')) {
+    out.noNewPrivs = true;
+    const profile = seccompProfile(app.isolators.seccomp, bounding);
+    if (profile) {
+      fs.writeFileSync(podPaths(now).seccompProgram(app.name), encodeProgram(compileSeccomp(profile)), { mode: 0o600 });
+      out.seccompFile = podPaths(later).seccompProgram(app.name);
+    }
+  }
+  return out;
+}
+
 function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request: RunRequest, hostname: string): Stage1Plan {
   const now = podPaths(pod.path);
   const files = podPaths(runDir);
+  const cgroups = createPodCgroups({
+    layout: detectCgroupLayout(),
+    uuid: pod.uuid,
+    apps: apps.map((app) => ({
+      name: app.name,
+      resources: {
+        ...(app.isolators.memoryBytes === undefined ? {} : { memoryBytes: app.isolators.memoryBytes }),
+        ...(app.isolators.cpuMillis === undefined ? {} : { cpuMillis: app.isolators.cpuMillis }),
+        ...(app.isolators.cpuShares === undefined ? {} : { cpuShares: app.isolators.cpuShares }),
+        pidsMax: DEFAULT_PIDS_MAX,
+        restrictDevices: true,
+      },
+    })),
+  });
+  // recorded at once: whatever happens next, removing the pod removes its cgroups
+  fs.writeFileSync(now.cgroups, JSON.stringify(cgroups.created), { mode: 0o600 });
+  const insecure = request.insecure ?? new Set<string>();
+  const masked = insecure.has('paths') ? undefined : { masked: maskedPaths(), readOnly: READONLY_PATHS };
   const etcFiles = writePodEtc(now, hostname, request.net).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
   const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(request.net === 'none' ? (['net'] as const) : [])];
   const steps = apps.flatMap((app) => {
@@ -128,6 +182,8 @@ function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request:
       workDir: files.overlayWork(app.name),
       etcFiles,
       workingDirectory: app.cwd,
+      ...(masked ? { protectedPaths: masked } : {}),
+      cgroupViews: cgroups.apps.get(app.name)?.views ?? [],
     });
   });
   return {
@@ -149,6 +205,7 @@ function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request:
       uid: app.uid,
       gid: app.gid,
       groups: app.groups,
+      ...appIsolation(app, request, pod.path, runDir, cgroups),
     })),
   };
 }

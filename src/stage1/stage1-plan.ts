@@ -8,7 +8,7 @@ export type Namespace = 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
 export type MountFlag =
   | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'bind' | 'rec' | 'remount'
   | 'private' | 'slave' | 'shared' | 'strictatime' | 'relatime' | 'noatime';
-export type MountOption = 'mkdir' | 'mkfile' | 'nofollow';
+export type MountOption = 'mkdir' | 'mkfile' | 'nofollow' | 'optional' | 'self';
 
 export interface MountStep {
   kind: 'mount';
@@ -53,6 +53,16 @@ export interface AppPlan {
   uid: number;
   gid: number;
   groups: number[];
+  /** Capability bounding set, 16 hex digits; absent: left as the helper's. */
+  capsBounding?: string;
+  /** Effective = permitted set set after setuid (inheritable, ambient cleared); absent: untouched. */
+  capsEffective?: string;
+  noNewPrivs?: boolean;
+  oomScoreAdj?: number;
+  /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
+  seccompFile?: string;
+  /** Host paths of the cgroup directories the app joins. */
+  cgroups?: string[];
 }
 
 export interface Stage1Plan {
@@ -137,6 +147,12 @@ export function serializePlan(plan: Stage1Plan): string {
       line('uid', String(app.uid)),
       line('gid', String(app.gid)),
       ['groups', listOrNone(app.groups.map(String))].join(' '),
+      ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
+      ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+      ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
+      ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
+      ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
+      ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
     );
   }
   return lines.join('\n') + '\n';

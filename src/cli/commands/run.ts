@@ -35,6 +35,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
     setEnv: args.setEnv,
     ...(args.uuidFileSave === undefined ? {} : { uuidFileSave: args.uuidFileSave }),
     allowUnsigned: globals.insecure.has('image'),
+    insecure: globals.insecure,
   });
   if (globals.debug) process.stderr.write(`run: pod ${prepared.uuid} prepared; starting stage1 ${prepared.helper}\n`);
   launchPreparedRun(prepared);
