@@ -6,6 +6,16 @@
  *   probe sleep SECONDS          sleep (stop tests)
  *   probe ignore-term sleep SECONDS
  *   probe cat PATH               print a file
+ *   probe hog MIB                allocate and touch MIB MiB, 1 MiB at a time (OOM tests)
+ *   probe forkbomb               fork children that wait until fork fails; report how many
+ *                                as {"forked":N,"error":"EAGAIN"}, kill them, exit 0
+ *
+ * --try ACTION attempts something a pod must not be able to do and reports "ok" or the errno
+ * name under "tries": mount, umount-kcore, unshare (a user namespace), clone-newuser,
+ * mknod-block (then open-block: opening it), sysrq (open /proc/sysrq-trigger for writing),
+ * kcore (read /proc/kcore: "empty" when masked), proc1-exe (open /proc/1/exe for writing),
+ * ptrace1 (attach to PID 1), socket-vsock, socket-alg, mkdir (a new directory in /tmp),
+ * chroot (into /).
  *
  * In the first form other arguments (not starting with "--") are only reported in "argv".
  * The sleeping modes print "probe: ready" on stderr once they are set up. --try-write opens
@@ -21,8 +31,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -264,21 +280,132 @@ static void print_list(const char *name, char **paths, int n, int writes)
 	fputc('}', stdout);
 }
 
+static const char *result(int rc)
+{
+	return rc < 0 ? errno_name(errno) : "ok";
+}
+
+/* one --try action: "ok" or the errno name, printed as a JSON string */
+static void try_action(const char *action)
+{
+	const char *r = "unknown-action";
+	int fd;
+
+	if (strcmp(action, "mount") == 0) {
+		r = result(mount("tmpfs", "/tmp", "tmpfs", 0, NULL));
+	} else if (strcmp(action, "umount-kcore") == 0) {
+		r = result(umount2("/proc/kcore", MNT_DETACH));
+	} else if (strcmp(action, "unshare") == 0) {
+		r = result(unshare(CLONE_NEWUSER));
+	} else if (strcmp(action, "clone-newuser") == 0) {
+		long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid((pid_t)pid, NULL, 0);
+		r = pid < 0 ? errno_name(errno) : "ok";
+	} else if (strcmp(action, "mknod-block") == 0) {
+		unlink("/tmp/probe-block");
+		r = result(mknod("/tmp/probe-block", S_IFBLK | 0600, makedev(8, 0)));
+	} else if (strcmp(action, "open-block") == 0) {
+		fd = open("/tmp/probe-block", O_RDONLY | O_CLOEXEC);
+		r = result(fd);
+		if (fd >= 0)
+			close(fd);
+	} else if (strcmp(action, "sysrq") == 0) {
+		fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+		r = result(fd);
+		if (fd >= 0)
+			close(fd);
+	} else if (strcmp(action, "kcore") == 0) {
+		char c;
+		fd = open("/proc/kcore", O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = errno_name(errno);
+		} else {
+			ssize_t n = read(fd, &c, 1);
+			r = n < 0 ? errno_name(errno) : n == 0 ? "empty" : "ok";
+			close(fd);
+		}
+	} else if (strcmp(action, "proc1-exe") == 0) {
+		fd = open("/proc/1/exe", O_WRONLY | O_CLOEXEC);
+		r = result(fd);
+		if (fd >= 0)
+			close(fd);
+	} else if (strcmp(action, "ptrace1") == 0) {
+		r = result((int)ptrace(PTRACE_ATTACH, 1, 0, 0));
+	} else if (strcmp(action, "socket-vsock") == 0 || strcmp(action, "socket-alg") == 0) {
+		fd = socket(strcmp(action, "socket-alg") == 0 ? 38 : 40, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		r = result(fd);
+		if (fd >= 0)
+			close(fd);
+	} else if (strcmp(action, "mkdir") == 0) {
+		rmdir("/tmp/probe-dir");
+		r = result(mkdir("/tmp/probe-dir", 0755));
+	} else if (strcmp(action, "chroot") == 0) {
+		r = result(chroot("/"));
+	}
+	json_cstring(stdout, r);
+}
+
+static int hog(const char *mib)
+{
+	long n = atol(mib);
+
+	for (long i = 0; i < n; i++) {
+		char *p = malloc(1 << 20);
+		if (!p)
+			return 1;
+		memset(p, 1, 1 << 20);
+	}
+	printf("{\"allocated\":%ld}\n", n);
+	return 0;
+}
+
+static int forkbomb(void)
+{
+	static pid_t pids[100000];
+	int n = 0, err = 0;
+
+	while (n < 100000) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			pause();
+			_exit(0);
+		}
+		if (pid < 0) {
+			err = errno;
+			break;
+		}
+		pids[n++] = pid;
+	}
+	printf("{\"forked\":%d,\"error\":\"%s\"}\n", n, err ? errno_name(err) : "none");
+	fflush(stdout);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}
+
 static int report(int argc, char **argv)
 {
 	char **stats = calloc((size_t)argc, sizeof *stats);
 	char **tries = calloc((size_t)argc, sizeof *tries);
+	char **actions = calloc((size_t)argc, sizeof *actions);
 	char host[256], cwd[PATH_MAX];
 	gid_t groups[NGROUPS_MAX];
-	int nstats = 0, ntries = 0, ngroups;
+	int nstats = 0, ntries = 0, nactions = 0, ngroups;
 
-	if (!stats || !tries)
+	if (!stats || !tries || !actions)
 		return 1;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && strcmp(argv[i], "--stat") == 0)
 			stats[nstats++] = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--try-write") == 0)
 			tries[ntries++] = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--try") == 0)
+			actions[nactions++] = argv[++i];
 		else if (strncmp(argv[i], "--", 2) == 0) {
 			fprintf(stderr, "probe: bad arguments (see the top of probe.c)\n");
 			return 2;
@@ -329,6 +456,14 @@ static int report(int argc, char **argv)
 	print_file_string("/proc/self/cgroup");
 	print_list("files", stats, nstats, 0);
 	print_list("tries", tries, ntries, 1);
+	/* the actions last: they may change the probe's own state (a mount, a namespace) */
+	key("actions", 0);
+	fputc('{', stdout);
+	for (int i = 0; i < nactions; i++) {
+		key(actions[i], i == 0);
+		try_action(actions[i]);
+	}
+	fputc('}', stdout);
 	fputs("}\n", stdout);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -359,6 +494,10 @@ int main(int argc, char **argv)
 		raise(sig);
 		return 1;
 	}
+	if (argc == 3 && strcmp(argv[1], "hog") == 0)
+		return hog(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "forkbomb") == 0)
+		return forkbomb();
 	if (argc == 3 && strcmp(argv[1], "sleep") == 0)
 		return nap(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "ignore-term") == 0 && strcmp(argv[2], "sleep") == 0) {

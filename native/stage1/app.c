@@ -3,7 +3,8 @@
  *
  * Order matters: fds are closed first, so nothing can chdir through a leaked directory fd
  * (/proc/self/fd/N as cwd, CVE-2024-21626); then chroot and cwd (verified to be inside the
- * root); ids last, so the earlier steps still run with PID 1's privileges. Any failure goes
+ * root); ids, capabilities and seccomp last (isolate.c), so the earlier steps still run with
+ * PID 1's privileges. Any failure goes
  * to PID 1 as a record on report_fd, which is close-on-exec: EOF there means execve worked. */
 #include "stage1.h"
 #include "kernel.h"
@@ -138,6 +139,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	/* logged: fds 1 and 2 become the pipes to PID 1 (dup2 leaves them open across exec) */
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
+	isolate_join_cgroups(a);
 	close_fds_except(report_fd);
 	signals_reset();
 	sigemptyset(&none);
@@ -155,11 +157,15 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (chroot(a->root) < 0)
 		die("chroot", a->root, errno);
 	enter_cwd(a);
+	isolate_oom_score_adj(a);
+	isolate_bounding_set(a);
 	if (setgroups(a->ngroups, a->groups) < 0)
 		die("setgroups", a->name, errno);
 	if (setgid(a->gid) < 0)
 		die("setgid", a->name, errno);
 	if (setuid(a->uid) < 0)
 		die("setuid", a->name, errno);
+	isolate_capabilities(a);
+	isolate_seal(a);
 	exec_program(a);
 }

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
 
 #define MAX_FIELDS 8
 #define NS_SEEN    1 /* no CLONE_NEW* flag uses bit 0; cleared again in check() */
@@ -28,7 +31,8 @@ static const struct word mount_flags[] = {
 	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {NULL, 0},
 };
 static const struct word mount_opts[] = {
-	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW}, {NULL, 0},
+	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW},
+	{"optional", OPT_OPTIONAL}, {"self", OPT_SELF}, {NULL, 0},
 };
 static const struct word namespaces[] = {
 	{"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS},
@@ -192,6 +196,9 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		op.flags = words(f[3], mount_flags);
 		op.data = or_none(f[4]);
 		op.opts = (unsigned)words(f[5], mount_opts);
+		if ((op.opts & OPT_SELF) && (op.source || !(op.flags & MS_BIND) ||
+					     (op.flags & MS_REMOUNT)))
+			bad("mount option self needs a bind, and - as source", NULL);
 	} else if (strcmp(d, "symlink") == 0 && n == 2) {
 		op.kind = OP_SYMLINK;
 		op.source = f[0];
@@ -224,6 +231,49 @@ static void push(char ***list, size_t *n, char *s)
 	*list = grow(*list, *n + 1, sizeof **list);
 	(*list)[(*n)++] = s;
 	(*list)[*n] = NULL;
+}
+
+/* exactly 16 hex digits, as /proc/PID/status shows capability sets */
+static uint64_t cap_mask(const char *s)
+{
+	uint64_t v = 0;
+
+	if (strlen(s) != 16)
+		bad("capability mask is not 16 hex digits: %s", s);
+	for (; *s; s++) {
+		int h = hexval(*s);
+		if (h < 0)
+			bad("capability mask is not 16 hex digits", NULL);
+		v = v << 4 | (uint64_t)h;
+	}
+	return v;
+}
+
+/* the whole seccomp program, read now: no path to it exists inside the pod */
+static void read_filter(struct app *a, char *path)
+{
+	struct stat st;
+	int fd = open(abs_path(path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		die("open", path, errno);
+	if (fstat(fd, &st) < 0)
+		die("read", path, errno);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % 8 || st.st_size > 4096 * 8)
+		die_reason("seccomp", path, EINVAL,
+			   "not a seccomp program (1 to 4096 instructions of 8 bytes)");
+	a->filter = malloc((size_t)st.st_size);
+	if (!a->filter)
+		die("plan", plan_file, ENOMEM);
+	for (size_t got = 0; got < (size_t)st.st_size;) {
+		ssize_t n = read(fd, a->filter + got, (size_t)st.st_size - got);
+		if (n <= 0)
+			die("read", path, n < 0 ? errno : EIO);
+		got += (size_t)n;
+	}
+	close(fd);
+	a->seccomp_file = path;
+	a->filter_len = (size_t)st.st_size / 8;
 }
 
 static void app_directive(struct app *a, const char *d, char **f, int n)
@@ -273,6 +323,31 @@ static void app_directive(struct app *a, const char *d, char **f, int n)
 			a->groups = grow(a->groups, a->ngroups, sizeof *a->groups);
 			a->groups[a->ngroups++] = (gid_t)id_number(p);
 		}
+	} else if (strcmp(d, "caps-bounding") == 0 && !a->have_caps_bounding) {
+		a->caps_bounding = cap_mask(f[0]);
+		a->have_caps_bounding = 1;
+	} else if (strcmp(d, "caps-effective") == 0 && !a->have_caps_effective) {
+		a->caps_effective = cap_mask(f[0]);
+		a->have_caps_effective = 1;
+	} else if (strcmp(d, "no-new-privs") == 0 && !a->have_no_new_privs) {
+		if (strcmp(f[0], "yes") != 0 && strcmp(f[0], "no") != 0)
+			bad("no-new-privs is yes or no", NULL);
+		a->no_new_privs = strcmp(f[0], "yes") == 0;
+		a->have_no_new_privs = 1;
+	} else if (strcmp(d, "oom-score-adj") == 0 && !a->have_oom_score_adj) {
+		int neg = f[0][0] == '-';
+		unsigned long v = number(f[0] + neg, 1000);
+		a->oom_score_adj = neg ? -(int)v : (int)v;
+		a->have_oom_score_adj = 1;
+	} else if (strcmp(d, "seccomp") == 0 && !a->filter) {
+		read_filter(a, f[0]);
+	} else if (strcmp(d, "cgroup") == 0) {
+		size_t k = a->ncgroups;
+		a->cgroups = grow(a->cgroups, k, sizeof *a->cgroups);
+		a->cgroup_fds = grow(a->cgroup_fds, k, sizeof *a->cgroup_fds);
+		a->cgroups[k] = abs_path(f[0]);
+		a->cgroup_fds[k] = -1;
+		a->ncgroups++;
 	} else {
 		bad("unknown or repeated app directive: %s", d);
 	}

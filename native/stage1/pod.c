@@ -78,6 +78,8 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	if (sigprocmask(SIG_BLOCK, &pipe_set, NULL) < 0)
 		die("sigprocmask", "-", errno);
 	rootfs_setup(pl);
+	/* the host's cgroupfs is out of reach after pivot_root */
+	isolate_open_cgroups(pl);
 	rootfs_pivot(pl);
 	_exit(supervise(pl, status_fd, app_umask, logs));
 }

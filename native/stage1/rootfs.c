@@ -137,12 +137,20 @@ static void do_mount(int rootfd, const struct op *op, const char *where)
 	unsigned long prop = op->flags & PROPAGATION, rec = op->flags & MS_REC;
 	unsigned long rest = op->flags & ~(PROPAGATION | MS_REC);
 	int fd = open_in_root(rootfd, op->target, op->opts, 0755);
+	char self[32];
+	const char *source = op->source;
 
+	if (fd < 0 && errno == ENOENT && (op->opts & OPT_OPTIONAL))
+		return;
 	if (fd < 0)
 		die("open", where, errno);
+	if (op->opts & OPT_SELF) {
+		snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+		source = self;
+	}
 	if ((rest & MS_BIND) && !(rest & MS_REMOUNT)) {
 		/* the kernel ignores ro, nosuid... on the bind call itself */
-		mount_at(op->source, fd, NULL, MS_BIND | rec, NULL, where);
+		mount_at(source, fd, NULL, MS_BIND | rec, NULL, where);
 		if (rest & BIND_REMOUNT_FLAGS) {
 			fd = reopen(rootfd, fd, op, where);
 			mount_at(NULL, fd, NULL, MS_REMOUNT | MS_BIND | (rest & BIND_REMOUNT_FLAGS),

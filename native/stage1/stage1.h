@@ -8,12 +8,14 @@
  *   supervise.c  PID 1 as supervisor: start apps, reap, forward signals, record statuses
  *   app.c        an app's child between fork and execve
  *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
+ *   isolate.c    cgroups, capabilities, no_new_privs, seccomp: the app's last steps
  */
 #ifndef RKT_STAGE1_H
 #define RKT_STAGE1_H
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define PLAN_VERSION 1
@@ -23,6 +25,8 @@
 #define OPT_MKDIR    0x1
 #define OPT_MKFILE   0x2
 #define OPT_NOFOLLOW 0x4
+#define OPT_OPTIONAL 0x8  /* a missing target is skipped */
+#define OPT_SELF     0x10 /* bind the target onto itself */
 
 enum op_kind { OP_MOUNT, OP_SYMLINK, OP_MKDIR, OP_IN_ROOT };
 
@@ -52,6 +56,16 @@ struct app {
 	int own_mountns;      /* `unshare mount` */
 	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
 	unsigned long log_max;
+	uint64_t caps_bounding, caps_effective;
+	int have_caps_bounding, have_caps_effective;
+	int no_new_privs, have_no_new_privs;
+	int oom_score_adj, have_oom_score_adj;
+	char *seccomp_file;
+	unsigned char *filter;  /* struct sock_filter[], read from seccomp_file at plan load */
+	size_t filter_len;      /* instructions */
+	char **cgroups;         /* cgroup directories (host paths) the app joins */
+	size_t ncgroups;
+	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
 };
 
 /* applog.c: one app's log state in PID 1 (stream 0 is stdout, 1 is stderr) */
@@ -111,6 +125,14 @@ void rootfs_pivot(const struct plan *plan);   /* pivot_root into the root, chdir
 
 /* supervise.c: start and supervise the apps; returns the pod's exit status. */
 int supervise(const struct plan *plan, int status_dir_fd, mode_t app_umask, struct applog *logs);
+
+/* isolate.c */
+void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root */
+void isolate_join_cgroups(const struct app *app);
+void isolate_oom_score_adj(const struct app *app);
+void isolate_bounding_set(const struct app *app);  /* before setuid */
+void isolate_capabilities(const struct app *app);  /* after setuid */
+void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
 _Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask,

@@ -172,3 +172,25 @@ describe('parseRunArgs: pod and volume flags (issue 4)', () => {
     assertUsageError(['--readonly-rootfs', 'oci:/a'], /--readonly-rootfs applies to an image/);
   });
 });
+
+describe('parseRunArgs: isolator flags', () => {
+  it('gives each image its own isolators', () => {
+    const args = parseRunArgs([
+      'oci:a', '--caps-retain=CAP_NET_ADMIN,sys_time', '--memory=64Mi', '--cpu=500m', '--cpu-shares=512', '--oom-score-adj=-10',
+      'oci:b', '--caps-remove=CAP_NET_RAW', '--seccomp=mode=remove,errno=ENOTSUP,mkdir',
+    ]);
+    assert.deepEqual(args.apps[0]!.isolators, {
+      capabilities: { kind: 'retain', names: ['CAP_NET_ADMIN', 'CAP_SYS_TIME'] }, memoryBytes: 64 << 20, cpuMillis: 500, cpuShares: 512, oomScoreAdj: -10,
+    });
+    assert.deepEqual(args.apps[1]!.isolators, {
+      capabilities: { kind: 'remove', names: ['CAP_NET_RAW'] }, seccomp: { mode: 'remove', errno: 'ENOTSUP', names: ['mkdir'] },
+    });
+  });
+
+  it('refuses --caps-retain with --caps-remove on one app, and out-of-range numbers', () => {
+    assertUsageError(['oci:a', '--caps-retain=CAP_KILL', '--caps-remove=CAP_KILL'], /cannot both be given/);
+    assertUsageError(['oci:a', '--oom-score-adj=1001'], /oom-score-adj/);
+    assertUsageError(['oci:a', '--cpu-shares=1'], /cpu-shares/);
+    assertUsageError(['--memory=1G'], /must follow one/);
+  });
+});

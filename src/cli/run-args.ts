@@ -8,6 +8,9 @@
  * them later costs nothing and spares users a confusing error).
  */
 import { RktError } from '../errors/rkt-error.js';
+import { parseCapabilityList } from '../isolation/capabilities.js';
+import { parseCpuMillis, parseMemoryBytes } from '../isolation/quantity.js';
+import { parseSeccompFlag } from '../isolation/seccomp-profile.js';
 import type { AppRequest } from '../stage0/resolve-app.js';
 import { GLOBAL_BOOLEAN_FLAGS, GLOBAL_VALUE_FLAGS, type RawGlobalOptions } from './global-options.js';
 
@@ -33,6 +36,7 @@ export interface RunArgs {
 const APP_VALUE_FLAGS = [
   'name', 'exec', 'user', 'group', 'working-dir', 'environment',
   'supplementary-gids', 'mount', 'annotation', 'user-annotation', 'user-label',
+  'caps-retain', 'caps-remove', 'cap-retain', 'cap-remove', 'seccomp', 'memory', 'cpu', 'cpu-shares', 'oom-score-adj',
 ] as const;
 type AppValueFlag = (typeof APP_VALUE_FLAGS)[number];
 const APP_BOOLEAN_FLAGS = ['readonly-rootfs'] as const;
@@ -48,6 +52,46 @@ function parseBoolean(flag: string, value: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0') return false;
   throw usageError(`--${flag}: "${value}" is not true or false`);
+}
+
+function parseInteger(flag: string, value: string, min: number, max: number): number {
+  if (!/^-?[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw usageError(`--${flag}: "${value}" is not an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+/** rkt: an isolator flag replaces the image's; retain and remove of capabilities exclude each other. */
+function applyIsolatorFlag(app: AppRequest, flag: AppValueFlag, value: string): void {
+  const isolators = (app.isolators ??= {});
+  switch (flag) {
+    case 'caps-retain':
+    case 'cap-retain':
+    case 'caps-remove':
+    case 'cap-remove': {
+      const kind = flag.endsWith('retain') ? 'retain' : 'remove';
+      if (isolators.capabilities && isolators.capabilities.kind !== kind) {
+        throw usageError(`image ${app.image}: --caps-retain and --caps-remove cannot both be given for one app`);
+      }
+      isolators.capabilities = { kind, names: parseCapabilityList(flag, value) };
+      break;
+    }
+    case 'seccomp':
+      isolators.seccomp = parseSeccompFlag(value);
+      break;
+    case 'memory':
+      isolators.memoryBytes = parseMemoryBytes(value);
+      break;
+    case 'cpu':
+      isolators.cpuMillis = parseCpuMillis(value);
+      break;
+    case 'cpu-shares':
+      isolators.cpuShares = parseInteger(flag, value, 2, 262144);
+      break;
+    case 'oom-score-adj':
+      isolators.oomScoreAdj = parseInteger(flag, value, -1000, 1000);
+      break;
+  }
 }
 
 function applyAppFlag(app: AppRequest, flag: AppValueFlag, value: string): void {
@@ -85,6 +129,8 @@ function applyAppFlag(app: AppRequest, flag: AppValueFlag, value: string): void 
     case 'user-label':
       (app.userLabels ??= []).push(value);
       break;
+    default:
+      applyIsolatorFlag(app, flag, value);
   }
 }
 
@@ -208,6 +254,16 @@ Image flags (after the image they apply to):
   --mount=volume=NAME,target=PATH  mount a --volume at PATH inside this app (repeatable)
   --annotation=NAME=VALUE  an app annotation in the pod manifest (repeatable)
   --user-annotation=NAME=VALUE, --user-label=NAME=VALUE  free-form, recorded in the manifest
+  --caps-retain=CAP,...   the app's capability bounding set is exactly these (e.g. CAP_NET_ADMIN)
+  --caps-remove=CAP,...   remove these from the default fourteen capabilities
+  --seccomp=mode=retain|remove[,errno=NAME],SYSCALL,...
+                          allow only / forbid these system calls (wildcards: @rkt/default-whitelist,
+                          @docker/default-blacklist, @appc.io/all, @appc.io/empty); a forbidden
+                          call kills the app (SIGSYS) unless errno= is given
+  --memory=QUANTITY       memory limit (Kubernetes quantity: 128Mi, 1G, ...)
+  --cpu=QUANTITY          CPU limit (500m = half a CPU, 2 = two CPUs), as a CFS quota
+  --cpu-shares=N          relative CPU weight (2-262144)
+  --oom-score-adj=N       the app's oom_score_adj (-1000 to 1000)
 
 Arguments after "--" replace the image's Cmd; "---" ends them when more images follow.
 

@@ -19,6 +19,10 @@ export interface PodPaths {
   stage1Error: string;
   /** Files bound into every app: hostname, hosts, resolv.conf. */
   etcDir: string;
+  /** The cgroup directories rkt created for the pod (JSON array, deepest first), removed with it. */
+  cgroups: string;
+  /** The compiled seccomp program of an app. */
+  seccompProgram: (app: string) => string;
   overlayUpper: (app: string) => string;
   overlayWork: (app: string) => string;
   /** What `prepare` resolved, for `run-prepared` to build the plan from (stage0's own JSON). */
@@ -40,6 +44,8 @@ export function podPaths(podDir: string): PodPaths {
     stage1Root: path.join(podDir, 'stage1', 'rootfs'),
     stage1Error: path.join(podDir, 'stage1', 'error.json'),
     etcDir: path.join(podDir, 'etc'),
+    cgroups: path.join(podDir, 'cgroups'),
+    seccompProgram: (app) => path.join(podDir, 'stage1', `seccomp-${app}.bpf`),
     overlayUpper: (app) => path.join(podDir, 'overlay', app, 'upper'),
     overlayWork: (app) => path.join(podDir, 'overlay', app, 'work'),
     spec: path.join(podDir, 'stage1', 'spec.json'),

@@ -87,6 +87,38 @@ describe('appFilesystemSteps', () => {
     assert.ok(byTarget.get('/dev/null')!.options.includes('mkfile'));
   });
 
+  it('masks files with /dev/null, directories with a read-only tmpfs, and binds read-only paths onto themselves', () => {
+    const steps = mounts(appFilesystemSteps(input({
+      protectedPaths: { masked: [{ path: '/proc/kcore', kind: 'file' }, { path: '/proc/acpi', kind: 'dir' }], readOnly: ['/proc/sys'] },
+    })));
+    const at = (target: string) => steps.find((m) => m.target === target)!;
+    assert.deepEqual(at('/proc/kcore'), { kind: 'mount', source: '/dev/null', target: '/proc/kcore', flags: ['bind'], options: ['optional', 'nofollow'] });
+    assert.equal(at('/proc/acpi').fstype, 'tmpfs');
+    assert.ok(at('/proc/acpi').flags.includes('ro'));
+    assert.deepEqual(at('/proc/sys').options, ['self', 'optional', 'nofollow']);
+    assert.ok(at('/proc/sys').flags.includes('ro') && at('/proc/sys').flags.includes('bind'));
+    const targets = steps.map((m) => m.target);
+    assert.ok(targets.indexOf('/proc/kcore') > targets.indexOf('/proc'), 'masks go on top of /proc');
+  });
+
+  it('leaves masked and read-only paths alone without protectedPaths (--insecure-options=paths)', () => {
+    const targets = mounts(appFilesystemSteps(input())).map((m) => m.target);
+    assert.ok(!targets.includes('/proc/sys'));
+  });
+
+  it('shows v1 cgroups per controller on a tmpfs made read-only last, v2 as one read-only bind', () => {
+    const v1 = mounts(appFilesystemSteps(input({ cgroupViews: [{ name: 'pids', dir: '/sys/fs/cgroup/pids/rkt-x/web' }] })));
+    const cg = v1.filter((m) => m.target.startsWith('/sys/fs/cgroup'));
+    assert.deepEqual(cg.map((m) => [m.target, m.source ?? '-']), [
+      ['/sys/fs/cgroup', 'tmpfs'], ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/pids/rkt-x/web'], ['/sys/fs/cgroup', '-'],
+    ]);
+    assert.ok(cg[1]!.flags.includes('ro') && cg[2]!.flags.includes('remount') && cg[2]!.flags.includes('ro'));
+    const v2 = mounts(appFilesystemSteps(input({ cgroupViews: [{ name: '', dir: '/sys/fs/cgroup/rkt/x/web' }] })));
+    const only = v2.filter((m) => m.target.startsWith('/sys/fs/cgroup'));
+    assert.equal(only.length, 1);
+    assert.deepEqual(only[0]!.flags, ['bind', 'ro', 'nosuid', 'nodev', 'noexec']);
+  });
+
   it('mounts /dev before the nodes, /dev/pts and /dev/shm inside it', () => {
     const targets = mounts(appFilesystemSteps(input())).map((m) => m.target);
     const dev = targets.indexOf('/dev');
@@ -103,6 +135,7 @@ describe('appFilesystemSteps', () => {
         ['/dev/stdin', '/proc/self/fd/0'],
         ['/dev/stdout', '/proc/self/fd/1'],
         ['/dev/stderr', '/proc/self/fd/2'],
+        ['/dev/core', '/proc/kcore'],
       ],
     );
   });

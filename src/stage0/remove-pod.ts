@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { removeCgroups } from '../isolation/cgroups.js';
+import { podPaths } from '../pod/pod-paths.js';
 import type { PodRef } from '../pod/pod-store.js';
 import { umountDetach } from '../sys/libc.js';
 import { readMounts } from '../sys/mountinfo.js';
@@ -18,7 +20,21 @@ export function unmountUnder(dir: string): void {
   for (const point of mounted) umountDetach(point);
 }
 
+/** The pod's cgroups, as recorded by `rkt run`; its processes are gone by now. */
+export function removePodCgroups(podDir: string): void {
+  let dirs: unknown;
+  try {
+    dirs = JSON.parse(fs.readFileSync(podPaths(podDir).cgroups, 'utf8'));
+  } catch {
+    return; // no record: the pod never got cgroups
+  }
+  // only what rkt itself would have created: absolute paths on a cgroup filesystem
+  if (!Array.isArray(dirs)) return;
+  removeCgroups(dirs.filter((dir): dir is string => typeof dir === 'string' && dir.startsWith('/sys/fs/cgroup/') && !dir.includes('/../')));
+}
+
 export function removePodDirectory(pod: PodRef): void {
   unmountUnder(pod.path);
+  removePodCgroups(pod.path);
   fs.rmSync(pod.path, { recursive: true, force: true });
 }

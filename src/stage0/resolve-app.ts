@@ -7,6 +7,8 @@ import { RktError } from '../errors/rkt-error.js';
 import { parseImageReference } from '../image/image-reference.js';
 import { readOciImage } from '../image/oci-layout.js';
 import { resolveImageUser } from '../image/image-user.js';
+import type { CapabilityIsolator } from '../isolation/capabilities.js';
+import type { SeccompIsolator } from '../isolation/seccomp-profile.js';
 import { ensureLayer } from '../store/layer-store.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
 
@@ -28,6 +30,17 @@ export interface AppRequest {
   annotations?: string[];
   userAnnotations?: string[];
   userLabels?: string[];
+  isolators?: AppIsolators;
+}
+
+/** rkt's per-app isolators, from the command line (`--caps-retain`, `--memory`, ...). */
+export interface AppIsolators {
+  capabilities?: CapabilityIsolator;
+  seccomp?: SeccompIsolator;
+  memoryBytes?: number;
+  cpuMillis?: number;
+  cpuShares?: number;
+  oomScoreAdj?: number;
 }
 
 export interface ResolvedApp {
@@ -48,6 +61,7 @@ export interface ResolvedApp {
   annotations: [string, string][];
   userAnnotations: [string, string][];
   userLabels: [string, string][];
+  isolators: AppIsolators;
 }
 
 const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -136,5 +150,6 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     annotations: parsePairs(request.annotations, '--annotation'),
     userAnnotations: parsePairs(request.userAnnotations, '--user-annotation'),
     userLabels: parsePairs(request.userLabels, '--user-label'),
+    isolators: request.isolators ?? {},
   };
 }

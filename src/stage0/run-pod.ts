@@ -8,13 +8,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
+import { boundingSet, capabilityMask, CAPABILITY_NUMBERS, formatCapabilityMask } from '../isolation/capabilities.js';
+import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
+import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
+import { compileSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
+import { seccompProfile } from '../isolation/seccomp-profile.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
-import { serializePlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
+import { serializePlan, type AppPlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
 import { appFilesystemSteps } from './app-filesystem.js';
 import { appVolumeSteps } from './app-volume-steps.js';
-import { preparePod, readPodSpec, type PodRequest, type PodSpec } from './prepare-pod.js';
+import { preparePod, readPodSpec, type PodRequest, type PodSpec, type SpecApp } from './prepare-pod.js';
 import { removePodDirectory } from './remove-pod.js';
 
 export type NetMode = 'host' | 'none';
@@ -28,9 +33,14 @@ export interface LaunchOptions {
   hostname?: string;
   /** The app gets rkt's terminal; one app only; its output is not logged. */
   interactive?: boolean;
+  /** `--insecure-options=capabilities,paths,seccomp`: the protections turned off. */
+  insecure?: ReadonlySet<string>;
 }
 
 export interface RunRequest extends PodRequest, LaunchOptions {}
+
+/** Every pod app's default process limit, as podman's (Docker has none, which CIS flags). */
+export const DEFAULT_PIDS_MAX = 2048;
 
 export interface PreparedRun {
   uuid: string;
@@ -86,12 +96,64 @@ function writePodEtc(files: PodPaths, hostname: string, net: NetMode): { name: '
 }
 
 /**
+ * The isolation of one app: capabilities (rkt's default fourteen in the bounding set, effective
+ * only for root), no_new_privs, the compiled seccomp program (written to the pod directory now,
+ * named where it will be), oom_score_adj and its cgroups.
+ */
+function appIsolation(app: SpecApp, insecure: ReadonlySet<string>, now: string, later: string, cgroups: PodCgroups): Partial<AppPlan> {
+  const isolators = app.isolators ?? {};
+  const bounding = insecure.has('capabilities') ? Object.keys(CAPABILITY_NUMBERS) : boundingSet(isolators.capabilities);
+  const out: Partial<AppPlan> = { cgroups: cgroups.apps.get(app.name)?.dirs ?? [] };
+  if (!insecure.has('capabilities')) {
+    const mask = capabilityMask(bounding);
+    out.capsBounding = formatCapabilityMask(mask);
+    out.capsEffective = formatCapabilityMask(app.uid === 0 ? mask : 0n);
+  }
+  if (isolators.oomScoreAdj !== undefined) out.oomScoreAdj = isolators.oomScoreAdj;
+  if (!insecure.has('seccomp')) {
+    out.noNewPrivs = true;
+    const profile = seccompProfile(isolators.seccomp, bounding);
+    if (profile) {
+      fs.writeFileSync(podPaths(now).seccompProgram(app.name), encodeProgram(compileSeccomp(profile)), { mode: 0o600 });
+      out.seccompFile = podPaths(later).seccompProgram(app.name);
+    }
+  }
+  return out;
+}
+
+function createCgroupsFor(pod: LockedPod, spec: PodSpec, now: PodPaths): PodCgroups {
+  const cgroups = createPodCgroups({
+    layout: detectCgroupLayout(),
+    uuid: pod.uuid,
+    apps: spec.apps.map((app) => {
+      const isolators = app.isolators ?? {};
+      return {
+        name: app.name,
+        resources: {
+          ...(isolators.memoryBytes === undefined ? {} : { memoryBytes: isolators.memoryBytes }),
+          ...(isolators.cpuMillis === undefined ? {} : { cpuMillis: isolators.cpuMillis }),
+          ...(isolators.cpuShares === undefined ? {} : { cpuShares: isolators.cpuShares }),
+          pidsMax: DEFAULT_PIDS_MAX,
+          restrictDevices: true,
+        },
+      };
+    }),
+  });
+  // recorded at once: whatever happens next, removing the pod removes its cgroups
+  fs.writeFileSync(now.cgroups, JSON.stringify(cgroups.created), { mode: 0o600 });
+  return cgroups;
+}
+
+/**
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
 function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: LaunchOptions, hostname: string): Stage1Plan {
   const now = podPaths(pod.path);
   const files = podPaths(runDir);
+  const insecure = options.insecure ?? new Set<string>();
+  const cgroups = createCgroupsFor(pod, spec, now);
+  const masked = insecure.has('paths') ? undefined : { masked: maskedPaths(), readOnly: READONLY_PATHS };
   const etcFiles = writePodEtc(now, hostname, options.net).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
   const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(options.net === 'none' ? (['net'] as const) : [])];
   const steps = spec.apps.flatMap((app) => [
@@ -102,6 +164,8 @@ function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: Launc
       workDir: files.overlayWork(app.name),
       etcFiles,
       workingDirectory: app.cwd,
+      ...(masked ? { protectedPaths: masked } : {}),
+      cgroupViews: cgroups.apps.get(app.name)?.views ?? [],
     }),
     ...appVolumeSteps(
       appRootInPod(app.name),
@@ -130,6 +194,7 @@ function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: Launc
       groups: app.groups,
       ownMountNamespace: true,
       ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
+      ...appIsolation(app, insecure, pod.path, runDir, cgroups),
     })),
   };
 }

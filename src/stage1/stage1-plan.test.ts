@@ -236,6 +236,40 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(run.error.message, /namespaces must include mount/);
   });
 
+  it('parses the isolation directives (cgroup, oom-score-adj, caps, no-new-privs, seccomp) and the new mount options', () => {
+    const program = join(base, 'web.bpf');
+    writeFileSync(program, Buffer.alloc(16));
+    const p = harmlessPlan('isolation', {
+      steps: [
+        { kind: 'mount', target: '/proc/sys', flags: ['bind', 'ro'], options: ['self', 'optional', 'nofollow'] },
+      ],
+      apps: [app('web', {
+        cgroups: ['/sys/fs/cgroup/pids/rkt-x/web', '/sys/fs/cgroup/memory/rkt-x/web'], oomScoreAdj: -500,
+        capsBounding: '00000000a80425fb', capsEffective: '0000000000000000', noNewPrivs: true, seccompFile: program,
+      })],
+    });
+    const text = serializePlan(p);
+    assert.match(text, /^caps-bounding 00000000a80425fb$/m);
+    assert.match(text, /^no-new-privs yes$/m);
+    assert.match(text, /^oom-score-adj -500$/m);
+    const run = runHelper('isolation', text, p.errorFile);
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /namespaces must include mount/);
+  });
+
+  it('refuses a seccomp program that is not whole instructions, and a bad capability mask', () => {
+    const program = join(base, 'bad.bpf');
+    writeFileSync(program, Buffer.alloc(12));
+    const bad = harmlessPlan('bad-bpf', { apps: [app('web', { seccompFile: program })] });
+    const run = runHelper('bad-bpf', serializePlan(bad), bad.errorFile);
+    assert.equal(run.status, 254);
+    assert.equal(run.error.what, 'seccomp');
+    assert.match(run.error.message, /not a seccomp program/);
+    const mask = harmlessPlan('bad-mask', { apps: [app('web', { capsBounding: 'a80425fb' })] });
+    const maskRun = runHelper('bad-mask', serializePlan(mask), mask.errorFile);
+    assert.match(maskRun.error.message, /capability mask is not 16 hex digits/);
+  });
+
   it('decodes fields back to the original bytes (spaces, %, UTF-8), as its error message shows', () => {
     const value = 'rel dir/100%/é';
     const p = harmlessPlan('decode', { namespaces: ['mount', 'pid', 'uts'], apps: [app('web', { cwd: value })] });

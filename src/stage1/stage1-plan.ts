@@ -8,7 +8,7 @@ export type Namespace = 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
 export type MountFlag =
   | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'bind' | 'rec' | 'remount'
   | 'private' | 'slave' | 'shared' | 'strictatime' | 'relatime' | 'noatime';
-export type MountOption = 'mkdir' | 'mkfile' | 'nofollow';
+export type MountOption = 'mkdir' | 'mkfile' | 'nofollow' | 'optional' | 'self';
 
 export interface MountStep {
   kind: 'mount';
@@ -61,6 +61,16 @@ export interface AppPlan {
    * reaches MAXBYTES. Absent: the app writes to the inherited fds directly (--interactive).
    */
   log?: { dir: string; maxBytes: number };
+  /** Capability bounding set, 16 hex digits; absent: left as the helper's. */
+  capsBounding?: string;
+  /** Effective = permitted set set after setuid (inheritable, ambient cleared); absent: untouched. */
+  capsEffective?: string;
+  noNewPrivs?: boolean;
+  oomScoreAdj?: number;
+  /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
+  seccompFile?: string;
+  /** Host paths of the cgroup directories the app joins. */
+  cgroups?: string[];
 }
 
 export interface Stage1Plan {
@@ -147,6 +157,12 @@ export function serializePlan(plan: Stage1Plan): string {
       ['groups', listOrNone(app.groups.map(String))].join(' '),
       ...(app.ownMountNamespace ? [line('unshare', 'mount')] : []),
       ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
+      ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
+      ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+      ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
+      ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
+      ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
+      ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
     );
   }
   return lines.join('\n') + '\n';

@@ -36,6 +36,8 @@ export interface ProbeReport {
   cgroup: string;
   files: Record<string, ProbeFile>;
   tries: Record<string, string>;
+  /** --try ACTION results: "ok" or an errno name. */
+  actions: Record<string, string>;
 }
 
 export function parseProbeReport(stdout: string): ProbeReport {

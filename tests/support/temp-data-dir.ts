@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { removePodCgroups } from '../../src/stage0/remove-pod.js';
 
 export function makeDataDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `rkt-e2e-${label}-`));
@@ -14,6 +15,11 @@ export function removeDataDir(dir: string): void {
     execFileSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });
   } catch {
     // nothing was mounted
+  }
+  // Pods nobody removed with rkt rm still have their cgroups; a test must not leave them behind.
+  const pods = path.join(dir, 'pods');
+  for (const state of fs.existsSync(pods) ? fs.readdirSync(pods) : []) {
+    for (const uuid of fs.readdirSync(path.join(pods, state))) removePodCgroups(path.join(pods, state, uuid));
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -31,6 +31,7 @@ export function registerRunPrepared(program: Command): void {
       net: parseNet(options.net ?? []),
       ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
       ...(options.interactive ? { interactive: true } : {}),
+      insecure: globals.insecure,
     });
     if (globals.debug) process.stderr.write(`run-prepared: starting pod ${prepared.uuid} with ${prepared.helper}\n`);
     launchPreparedRun(prepared);

@@ -62,6 +62,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
     net: parseNet(args.net),
     ...(args.hostname === undefined ? {} : { hostname: args.hostname }),
     ...(args.interactive ? { interactive: true } : {}),
+    insecure: globals.insecure,
   });
   printWarnings('run', prepared.warnings);
   if (globals.debug) process.stderr.write(`run: pod ${prepared.uuid} prepared; starting stage1 ${prepared.helper}\n`);

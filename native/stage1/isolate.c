@@ -1,0 +1,126 @@
+/* isolate.c: what an app's child applies to itself just before execve, exactly as the plan says
+ * (no defaults here): its cgroups, oom_score_adj, the capability bounding set, the permitted and
+ * effective sets (inheritable and ambient cleared), no_new_privs and the seccomp filter, which
+ * goes last because it may forbid the calls before it. */
+#include "stage1.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef PR_CAP_AMBIENT_CLEAR_ALL
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#define RKT_CAP_VERSION_3 0x20080522
+#define RKT_SECCOMP_SET_MODE_FILTER 1
+
+struct rkt_cap_header {
+	uint32_t version;
+	int pid;
+};
+struct rkt_cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+struct rkt_sock_fprog {
+	unsigned short len;
+	const void *filter;
+};
+
+void isolate_open_cgroups(const struct plan *pl)
+{
+	char path[4200];
+
+	for (size_t i = 0; i < pl->napps; i++) {
+		struct app *a = &pl->apps[i];
+
+		for (size_t j = 0; j < a->ncgroups; j++) {
+			if (snprintf(path, sizeof path, "%s/cgroup.procs", a->cgroups[j]) >= (int)sizeof path)
+				die("cgroup", a->cgroups[j], ENAMETOOLONG);
+			a->cgroup_fds[j] = open(path, O_WRONLY | O_CLOEXEC);
+			if (a->cgroup_fds[j] < 0)
+				die("cgroup", path, errno);
+		}
+	}
+}
+
+/* "0" moves the writing process; done first, so everything the app does is accounted there */
+void isolate_join_cgroups(const struct app *a)
+{
+	for (size_t j = 0; j < a->ncgroups; j++)
+		if (write(a->cgroup_fds[j], "0", 1) != 1)
+			die("cgroup", a->cgroups[j], errno);
+}
+
+/* after chroot: /proc is the app's (the pod's) proc */
+void isolate_oom_score_adj(const struct app *a)
+{
+	char text[16];
+	int fd, len;
+
+	if (!a->have_oom_score_adj)
+		return;
+	len = snprintf(text, sizeof text, "%d", a->oom_score_adj);
+	fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("oom-score-adj", "/proc/self/oom_score_adj", errno);
+	if (write(fd, text, (size_t)len) != len)
+		die("oom-score-adj", a->name, errno);
+	close(fd);
+}
+
+/* while still root, with CAP_SETPCAP: drop every capability the bounding set must not have */
+void isolate_bounding_set(const struct app *a)
+{
+	if (!a->have_caps_bounding)
+		return;
+	for (int cap = 0; cap < 64; cap++) {
+		if (a->caps_bounding & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL) /* past the kernel's last capability */
+				break;
+			die("prctl", "PR_CAPBSET_DROP", errno);
+		}
+	}
+	/* so that permitted capabilities survive setuid to a non-zero uid, when some are wanted */
+	if (a->have_caps_effective && a->caps_effective && a->uid != 0 &&
+	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		die("prctl", "PR_SET_KEEPCAPS", errno);
+}
+
+/* after setuid: effective = permitted = the mask; inheritable and ambient empty */
+void isolate_capabilities(const struct app *a)
+{
+	struct rkt_cap_header hdr = {RKT_CAP_VERSION_3, 0};
+	struct rkt_cap_data data[2];
+
+	if (!a->have_caps_effective)
+		return;
+	memset(data, 0, sizeof data);
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = (uint32_t)(a->caps_effective >> (32 * i));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die("capset", a->name, errno);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die("prctl", "PR_CAP_AMBIENT_CLEAR_ALL", errno);
+}
+
+/* the very last step before execve */
+void isolate_seal(const struct app *a)
+{
+	struct rkt_sock_fprog prog;
+
+	if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("prctl", "PR_SET_NO_NEW_PRIVS", errno);
+	if (!a->filter)
+		return;
+	prog.len = (unsigned short)a->filter_len;
+	prog.filter = a->filter;
+	if (syscall(SYS_seccomp, RKT_SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		die("seccomp", a->seccomp_file, errno);
+}
