@@ -53,6 +53,7 @@ struct app {
 struct plan {
 	const char *file;
 	char *pod_dir, *error_file, *status_dir, *root, *hostname;
+	char *netns;          /* network namespace file to join, or NULL */
 	int lock_fd;
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;
