@@ -8,6 +8,7 @@ packages=(
   busybox-static umoci skopeo   # test images built by real tools
   runc systemd-container hyperfine   # peers and timing for bench/
   iproute2 util-linux procps psmisc
+  containernetworking-plugins iptables curl   # CNI networks, port forwarding, and tests fetching from pods
 )
 missing=()
 for package in "${packages[@]}"; do

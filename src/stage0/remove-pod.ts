@@ -1,10 +1,11 @@
 /**
- * Deletes a pod directory for good. Pods mount only inside their own mount namespace, so normally
+ * Deletes a pod directory for good, after tearing down its network. Pods mount only inside their own mount namespace, so normally
  * nothing is mounted here; anything that is (a helper killed half-way, an older rkt) is detached
  * first, deepest first, so that the recursive delete never descends into a mounted filesystem.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { teardownPodNetwork } from '../net/pod-network.js';
 import type { PodRef } from '../pod/pod-store.js';
 import { umountDetach } from '../sys/libc.js';
 import { readMounts } from '../sys/mountinfo.js';
@@ -18,7 +19,12 @@ export function unmountUnder(dir: string): void {
   for (const point of mounted) umountDetach(point);
 }
 
+/**
+ * The pod's network goes first (CNI DEL, port forwarding, its namespace): its record is in the
+ * directory. If that fails the directory is kept, so that a later rm or gc can try again.
+ */
 export function removePodDirectory(pod: PodRef): void {
+  teardownPodNetwork(pod.path);
   unmountUnder(pod.path);
   fs.rmSync(pod.path, { recursive: true, force: true });
 }

@@ -7,6 +7,7 @@ import { RktError } from '../errors/rkt-error.js';
 import { parseImageReference } from '../image/image-reference.js';
 import { readOciImage } from '../image/oci-layout.js';
 import { resolveImageUser } from '../image/image-user.js';
+import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
 import { ensureLayer } from '../store/layer-store.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
 
@@ -33,6 +34,8 @@ export interface ResolvedApp {
   uid: number;
   gid: number;
   groups: number[];
+  /** Ports the image declares (ExposedPorts), by rkt's names: `80-tcp`. */
+  ports: ImagePort[];
 }
 
 const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -87,5 +90,6 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     uid: user.uid,
     gid: user.gid,
     groups: user.additionalGids ?? [],
+    ports: imagePortsFromExposed(exec?.ExposedPorts),
   };
 }

@@ -7,20 +7,33 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
 import { newPodManifest, type PodManifestApp } from '../pod/pod-manifest.js';
-import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
+import { appRootInPod, podPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
 import { serializePlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
+import type { DnsFlags } from '../net/dns-config.js';
+import type { NetSelection } from '../net/net-flags.js';
+import { loadNetworkConfs, selectNetworks, userNetDir, type SelectedNetwork } from '../net/network-confs.js';
+import { parsePortFlag, type PortForward } from '../net/port-flags.js';
+import { setupPodNetwork, type PodNetwork } from '../net/pod-network.js';
 import { appFilesystemSteps } from './app-filesystem.js';
+import { checkPodEtcFlags, writePodEtc } from './pod-etc.js';
 import { checkAppName, resolveApp, type AppRequest, type ResolvedApp } from './resolve-app.js';
 import { removePodDirectory } from './remove-pod.js';
 
-export type NetMode = 'host' | 'none';
+/** Where CNI plugins are looked up (CNI_PATH), after `<local-config>/net.d`, as rkt searched. */
+export const CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 
 export interface RunRequest {
   dataDir: string;
+  /** `--local-config`: its net.d holds the user's networks (and plugins). */
+  localConfig: string;
   apps: AppRequest[];
-  net: NetMode;
+  net: NetSelection;
+  /** `--port` values, NAME:[HOSTIP:]HOSTPORT. */
+  ports: string[];
+  dns: DnsFlags;
+  hostsEntries: string[];
   hostname?: string;
   setEnv: string[];
   uuidFileSave?: string;
@@ -34,16 +47,6 @@ export interface PreparedRun {
   helper: string;
   planFile: string;
 }
-
-const FALLBACK_HOSTS = [
-  '127.0.0.1\tlocalhost localhost.domain localhost4 localhost4.localdomain4',
-  '::1\tip6-localhost ip6-loopback localhost6 localhost6.localdomain6',
-  'fe00::0\tip6-localnet',
-  'ff00::0\tip6-mcastprefix',
-  'ff02::1\tip6-allnodes',
-  'ff02::2\tip6-allrouters',
-  'ff02::3\tip6-allhosts',
-];
 
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
@@ -62,31 +65,15 @@ function checkRequest(request: RunRequest): void {
       hint: 'choose another --dir (or paths.d "data")',
     });
   }
+  if (request.ports.length > 0 && request.net.mode !== 'cni') {
+    throw new RktError('usage', 'ERR_PORT_NEEDS_NETWORK', `--port cannot be used with --net=${request.net.mode}`, {
+      hint: 'ports are forwarded to a pod on a CNI network, e.g. --net=default',
+    });
+  }
+  checkPodEtcFlags(request.dns, request.hostsEntries);
   if (request.hostname !== undefined && (!HOSTNAME.test(request.hostname) || request.hostname.length > 64)) {
     throw new RktError('usage', 'ERR_HOSTNAME_INVALID', `--hostname "${request.hostname}" is not a valid host name`);
   }
-}
-
-function writePodEtc(files: PodPaths, hostname: string, net: NetMode): { name: 'hostname' | 'hosts' | 'resolv.conf'; source: string }[] {
-  fs.mkdirSync(files.etcDir, { mode: 0o755 });
-  const etc: { name: 'hostname' | 'hosts' | 'resolv.conf'; source: string }[] = [];
-  const write = (name: 'hostname' | 'hosts' | 'resolv.conf', content: string) => {
-    const source = path.join(files.etcDir, name);
-    fs.writeFileSync(source, content, { mode: 0o644 });
-    etc.push({ name, source });
-  };
-  write('hostname', `${hostname}\n`);
-  write('hosts', [...FALLBACK_HOSTS, `127.0.0.1\t${hostname}`, ''].join('\n'));
-  // A pod on the host's network resolves names as the host does; with --net=none there is nothing
-  // to resolve against, so the image's own file is left alone.
-  if (net === 'host') {
-    try {
-      write('resolv.conf', fs.readFileSync('/etc/resolv.conf', 'utf8'));
-    } catch {
-      write('resolv.conf', '');
-    }
-  }
-  return etc;
 }
 
 function manifestApp(app: ResolvedApp): PodManifestApp {
@@ -113,11 +100,25 @@ function manifestApp(app: ResolvedApp): PodManifestApp {
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
-function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request: RunRequest, hostname: string): Stage1Plan {
+interface PodContext {
+  runDir: string;
+  hostname: string;
+  network?: PodNetwork;
+}
+
+function buildPlan(pod: LockedPod, apps: ResolvedApp[], request: RunRequest, context: PodContext): Stage1Plan {
   const now = podPaths(pod.path);
-  const files = podPaths(runDir);
-  const etcFiles = writePodEtc(now, hostname, request.net).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
-  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(request.net === 'none' ? (['net'] as const) : [])];
+  const files = podPaths(context.runDir);
+  const etcFiles = writePodEtc({
+    etcDir: now.etcDir,
+    hostname: context.hostname,
+    net: request.net.mode,
+    dns: request.dns,
+    hostsEntries: request.hostsEntries,
+    ...(context.network ? { network: context.network } : {}),
+  }).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
+  // --net=none: a new, empty namespace made by the helper; CNI: the one stage0 prepared; host: none.
+  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(request.net.mode === 'none' ? (['net'] as const) : [])];
   const steps = apps.flatMap((app) => {
     fs.mkdirSync(now.overlayUpper(app.name), { recursive: true, mode: 0o755 });
     fs.mkdirSync(now.overlayWork(app.name), { recursive: true, mode: 0o700 });
@@ -131,12 +132,13 @@ function buildPlan(pod: LockedPod, runDir: string, apps: ResolvedApp[], request:
     });
   });
   return {
-    podDir: runDir,
+    podDir: context.runDir,
     lockFd: pod.lockFd,
     errorFile: files.stage1Error,
     statusDir: files.statusDir,
     namespaces,
-    hostname,
+    ...(context.network ? { netns: context.network.netns } : {}),
+    hostname: context.hostname,
     root: files.stage1Root,
     steps,
     apps: apps.map((app) => ({
@@ -165,6 +167,15 @@ function checkUniqueNames(apps: ResolvedApp[]): void {
   }
 }
 
+function portForwards(request: RunRequest, apps: ResolvedApp[]): PortForward[] {
+  const imagePorts = apps.flatMap((app) => app.ports);
+  return request.ports.map((value) => parsePortFlag(value, imagePorts));
+}
+
+function selectedNetworks(request: RunRequest): SelectedNetwork[] {
+  return request.net.mode === 'cni' ? selectNetworks(loadNetworkConfs(request.localConfig), request.net.networks) : [];
+}
+
 /** Everything up to the hand-over; the pod is in run/, locked by this process, when it returns. */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   checkRequest(request);
@@ -174,6 +185,8 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   const apps: ResolvedApp[] = [];
   for (const app of request.apps) apps.push(await resolveApp(app, { dataDir: request.dataDir, podEnv: request.setEnv }));
   checkUniqueNames(apps);
+  const networks = selectedNetworks(request);
+  const ports = portForwards(request, apps);
 
   const store = new PodStore(request.dataDir);
   let pod = store.create();
@@ -185,12 +198,17 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     fs.writeFileSync(files.created, '');
     fs.mkdirSync(files.statusDir, { mode: 0o750 });
     fs.mkdirSync(files.stage1Root, { recursive: true, mode: 0o755 });
-    const plan = buildPlan(pod, store.pathOf('run', pod.uuid), apps, request, hostname);
+    const network =
+      request.net.mode === 'cni'
+        ? setupPodNetwork({ podDir: pod.path, uuid: pod.uuid, networks, pluginDirs: [userNetDir(request.localConfig), ...CNI_PLUGIN_DIRS], ports })
+        : undefined;
+    const plan = buildPlan(pod, apps, request, { runDir: store.pathOf('run', pod.uuid), hostname, ...(network ? { network } : {}) });
     fs.writeFileSync(files.plan, serializePlan(plan), { mode: 0o600 });
     pod = { ...store.move(pod, 'run'), lockFd: pod.lockFd };
     return { uuid: pod.uuid, pod, helper, planFile: podPaths(pod.path).plan };
   } catch (error) {
-    // A pod that never started is of no use to anyone: remove it rather than leave it to gc.
+    // A pod that never started is of no use to anyone: remove it (and undo its network) rather
+    // than leave it to gc.
     removePodDirectory(store.move(pod, 'garbage'));
     throw error;
   }

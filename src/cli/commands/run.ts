@@ -2,22 +2,11 @@
  * `rkt run`: prepares the pod in Node, then becomes the stage1 helper (execve), so the caller's
  * process is the pod's supervisor and the pod's exit status is rkt's.
  */
-import { RktError } from '../../errors/rkt-error.js';
-import { launchPreparedRun, prepareRun, type NetMode } from '../../stage0/run-pod.js';
+import { parseNetFlags } from '../../net/net-flags.js';
+import { launchPreparedRun, prepareRun } from '../../stage0/run-pod.js';
 import { mergeRawOptions, resolveGlobalOptions, type RawGlobalOptions } from '../global-options.js';
 import { requireRoot } from '../require-root.js';
 import { parseRunArgs, RUN_HELP } from '../run-args.js';
-
-function parseNet(values: string[]): NetMode {
-  const last = values.at(-1) ?? 'none';
-  if (values.some((value) => value !== last)) {
-    throw new RktError('usage', 'ERR_NET_UNSUPPORTED', `--net: only one of host or none can be given (got ${values.join(', ')})`);
-  }
-  if (last === 'host' || last === 'none') return last;
-  throw new RktError('usage', 'ERR_NET_UNSUPPORTED', `--net=${last}: CNI networks are not supported yet`, {
-    hint: 'use --net=host (the host network) or --net=none (loopback only)',
-  });
-}
 
 export async function runCommand(argv: string[], programGlobals: RawGlobalOptions): Promise<void> {
   const args = parseRunArgs(argv);
@@ -29,8 +18,12 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   requireRoot('run');
   const prepared = await prepareRun({
     dataDir: globals.dir,
+    localConfig: globals.localConfig,
     apps: args.apps,
-    net: parseNet(args.net),
+    net: parseNetFlags(args.net),
+    ports: args.ports,
+    dns: { servers: args.dns, search: args.dnsSearch, options: args.dnsOpt, ...(args.dnsDomain === undefined ? {} : { domain: args.dnsDomain }) },
+    hostsEntries: args.hostsEntries,
     ...(args.hostname === undefined ? {} : { hostname: args.hostname }),
     setEnv: args.setEnv,
     ...(args.uuidFileSave === undefined ? {} : { uuidFileSave: args.uuidFileSave }),
