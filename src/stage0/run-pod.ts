@@ -208,8 +208,13 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     return { uuid: pod.uuid, pod, helper, planFile: podPaths(pod.path).plan };
   } catch (error) {
     // A pod that never started is of no use to anyone: remove it (and undo its network) rather
-    // than leave it to gc.
-    removePodDirectory(store.move(pod, 'garbage'));
+    // than leave it to gc. If that fails too, gc finds it in garbage/; the first error is the one
+    // the user needs.
+    try {
+      removePodDirectory(store.move(pod, 'garbage'));
+    } catch {
+      // left for gc
+    }
     throw error;
   }
 }
