@@ -164,6 +164,8 @@ test('a user-defined bridge network from <local-config>/net.d, with CNI_ARGS fro
   const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
   fs.mkdirSync(path.join(localConfig, 'net.d'));
   const bridge = `rkttb${process.pid % 100000}`;
+  const ipamDir = '/var/lib/cni/networks/testbr';
+  const hadIpamDir = fs.existsSync(ipamDir);
   fs.writeFileSync(path.join(localConfig, 'net.d', '10-testbr.conf'), JSON.stringify({
     cniVersion: '1.0.0', name: 'testbr', type: 'bridge', bridge, isGateway: true, ipMasq: false,
     ipam: { type: 'host-local', subnet: '172.31.250.0/24', routes: [{ dst: '172.31.250.0/24' }] },
@@ -183,6 +185,8 @@ test('a user-defined bridge network from <local-config>/net.d, with CNI_ARGS fro
   } finally {
     // The bridge plugin never deletes its bridge (by design: other pods may share it).
     execFileSync('sh', ['-c', `ip link delete ${bridge} 2>/dev/null || true`]);
+    // host-local keeps its bookkeeping (last_reserved_ip.0, lock) per network; this one is the test's.
+    if (!hadIpamDir) fs.rmSync(ipamDir, { recursive: true, force: true });
   }
   assertHostClean('a pod on a bridge network, once gc ran and the bridge was deleted');
 });
