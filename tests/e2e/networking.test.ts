@@ -160,6 +160,34 @@ test('gc after kill -9 of a pod on the default network with a forwarded port cle
   assertHostClean('gc of a pod killed with SIGKILL');
 });
 
+test('gc cleans up after kill -9 of rkt run in the middle of its CNI set-up', async () => {
+  const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
+  const netDir = path.join(localConfig, 'net.d');
+  fs.mkdirSync(netDir);
+  const pidFile = path.join(localConfig, 'plugin.pid');
+  const ipamDir = '/var/lib/cni/networks/slow';
+  const hadIpamDir = fs.existsSync(ipamDir);
+  // A plugin (found in net.d, as rkt searched) that does ptp's work, then hangs, as a stuck one would.
+  fs.writeFileSync(path.join(netDir, 'slowptp'), `#!/bin/sh\n/usr/lib/cni/ptp || exit\n[ "$CNI_COMMAND" = ADD ] || exit 0\necho $$ > ${pidFile}\nexec sleep 60\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(netDir, '10-slow.conf'), JSON.stringify({
+    cniVersion: '0.4.0', name: 'slow', type: 'slowptp', ipMasq: true, ipam: { type: 'host-local', subnet: '172.31.251.0/24' },
+  }));
+  const child = startRkt(dataDir, [`--local-config=${localConfig}`, 'run', '--insecure-options=image', '--net=slow', image('latest')]);
+  children.push(child);
+  const pluginPid = await eventually('the plugin to have done its ADD', () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) || undefined : undefined));
+  assert.notDeepEqual(hostNetState(), initial, 'the pod\'s namespace, veth, lease and rules exist');
+  const closed = new Promise((resolve) => child.on('close', resolve));
+  child.kill('SIGKILL');
+  await closed;
+  process.kill(pluginPid, 'SIGKILL');
+  // No --local-config: teardown uses what net-info.json recorded, the plugin's directory included.
+  const gc = await runRkt(dataDir, ['gc', '--grace-period=0s']);
+  assert.equal(gc.status, 0, gc.stderr);
+  assert.match(gc.stderr, /\(aborted prepare\) to garbage/);
+  if (!hadIpamDir) fs.rmSync(ipamDir, { recursive: true, force: true });
+  assertHostClean('gc of a pod whose rkt run was killed during CNI ADD');
+});
+
 test('a user-defined bridge network from <local-config>/net.d, with CNI_ARGS from --net=NAME:IP=…', async () => {
   const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
   fs.mkdirSync(path.join(localConfig, 'net.d'));
