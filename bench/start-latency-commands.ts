@@ -12,7 +12,7 @@ import { prepareNspawnRoot, prepareRuncBundle, unpackImage } from './peer-roots.
 import { commandLine } from './shell-words.js';
 import type { Workspace } from './workspace.js';
 
-export type CommandKey = 'rkt-run' | 'rkt-run-rm' | 'runc' | 'nspawn' | 'node' | 'rkt-version';
+export type CommandKey = 'rkt-run' | 'rkt-run-rm' | 'rkt-run-net-rm' | 'runc' | 'nspawn' | 'node' | 'rkt-version';
 
 export interface BenchCommand {
   key: CommandKey;
@@ -43,6 +43,8 @@ function requireExtractedLayer(dataDir: string): void {
 interface RktCommands {
   run: BenchCommand;
   runThenRm: BenchCommand;
+  /** With rkt's default CNI network; rm after each run, or hundreds of runs would use up its /24. */
+  netThenRm: BenchCommand;
   node: BenchCommand;
   version: BenchCommand;
 }
@@ -53,6 +55,11 @@ function rktCommands(workspace: Workspace, image: string): RktCommands {
   // The same node binary for rkt as for the `node -e 0` floor, so their difference is rkt's own.
   const node = process.execPath;
   const runArgs = (...flags: string[]) => ['run', '--insecure-options=image', '--net=host', ...flags, image, '--exec', '/bin/true'];
+  const runThenRmArgv = (dataDir: string, uuidFile: string, net: string) => [
+    'sh',
+    '-c',
+    `${commandLine([node, rkt, `--dir=${dataDir}`, ...runArgs(`--uuid-file-save=${uuidFile}`).map((arg) => (arg === '--net=host' ? `--net=${net}` : arg))])} && ${commandLine([node, rkt, `--dir=${dataDir}`, 'rm', `--uuid-file=${uuidFile}`])}`,
+  ];
 
   // Separate data dirs: pods left by the run-only case (exited, awaiting gc) stay out of `rkt rm`'s way.
   const runDir = workspace.path('rkt-run');
@@ -60,15 +67,14 @@ function rktCommands(workspace: Workspace, image: string): RktCommands {
 
   const rmDir = workspace.path('rkt-run-rm');
   const uuidFile = workspace.path('rkt-run-rm.uuid');
-  const runThenRm = [
-    'sh',
-    '-c',
-    `${commandLine([node, rkt, `--dir=${rmDir}`, ...runArgs(`--uuid-file-save=${uuidFile}`)])} && ${commandLine([node, rkt, `--dir=${rmDir}`, 'rm', `--uuid-file=${uuidFile}`])}`,
-  ];
+  const runThenRm = runThenRmArgv(rmDir, uuidFile, 'host');
+  const netDir = workspace.path('rkt-run-net-rm');
+  const netThenRm = runThenRmArgv(netDir, workspace.path('rkt-run-net-rm.uuid'), 'default');
 
   for (const [argv, dataDir] of [
     [run, runDir],
     [runThenRm, rmDir],
+    [netThenRm, netDir],
   ] as const) {
     const failure = tryOnce(argv);
     if (failure !== undefined) throw new Error(`the warm-up \`rkt run\` failed (${failure}): ${commandLine(argv)}`);
@@ -77,6 +83,7 @@ function rktCommands(workspace: Workspace, image: string): RktCommands {
   return {
     run: { key: 'rkt-run', label: 'rkt run --net=host', command: commandLine(run) },
     runThenRm: { key: 'rkt-run-rm', label: 'rkt run --net=host, then rkt rm', command: commandLine(runThenRm) },
+    netThenRm: { key: 'rkt-run-net-rm', label: 'rkt run --net=default, then rkt rm', command: commandLine(netThenRm) },
     node: { key: 'node', label: 'node -e 0', command: commandLine([node, '-e', '0']) },
     version: { key: 'rkt-version', label: 'node dist/rkt.mjs version', command: commandLine([node, rkt, 'version']) },
   };
@@ -117,5 +124,5 @@ export function prepareCommands(workspace: Workspace): { commands: BenchCommand[
   const image = `${layout}:${IMAGE_TAG}`;
   const rootfs = unpackImage(image, workspace.path('unpacked'));
   const rkt = rktCommands(workspace, `oci:${image}`);
-  return { commands: [rkt.run, rkt.runThenRm, runcCommand(workspace, rootfs), nspawnCommand(workspace, rootfs), rkt.node, rkt.version], layout };
+  return { commands: [rkt.run, rkt.runThenRm, rkt.netThenRm, runcCommand(workspace, rootfs), nspawnCommand(workspace, rootfs), rkt.node, rkt.version], layout };
 }

@@ -83,6 +83,14 @@ function breakdown(result: StartLatencyResult): string[] {
     `\`rkt rm\` adds ${ms(runThenRm - run)} ms (run then rm − run): a second Node start and bundle load (\`rkt version\`, ${ms(version)} ms) ` +
       `and ${ms(runThenRm - run - version)} ms of its own work.`,
   ];
+  const netThenRm = timingOf(result, 'rkt-run-net-rm');
+  if (netThenRm) {
+    lines.push(
+      '',
+      `rkt's default CNI network (\`--net=default\`, run then rm) costs ${ms(netThenRm.median - runThenRm)} ms more than \`--net=host\` (run then rm): ` +
+        'a network namespace by `ip netns add`, the ptp and host-local plugins at ADD and at DEL, and their iptables masquerade rules.',
+    );
+  }
   if (runc) {
     const budget = runc.median * TARGET_RUNC_RATIO;
     lines.push(

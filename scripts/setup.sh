@@ -9,6 +9,7 @@ packages=(
   docker-registry openssl apache2-utils   # a registry for the registry-client tests, its test CA and htpasswd
   runc systemd-container hyperfine   # peers and timing for bench/
   iproute2 util-linux procps psmisc
+  containernetworking-plugins iptables curl   # CNI networks, port forwarding, and tests fetching from pods
 )
 missing=()
 for package in "${packages[@]}"; do

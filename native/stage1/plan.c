@@ -174,6 +174,8 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		once(&pl->status_dir, abs_path(f[0]));
 	} else if (strcmp(d, "root") == 0 && n == 1) {
 		once(&pl->root, abs_path(f[0]));
+	} else if (strcmp(d, "netns") == 0 && n == 1) {
+		once(&pl->netns, abs_path(f[0]));
 	} else if (strcmp(d, "hostname") == 0 && n == 1) {
 		if (!*f[0] || strlen(f[0]) > 64)
 			bad("bad hostname", NULL);
@@ -362,6 +364,9 @@ static void check(struct plan *pl)
 	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
 	if (!(pl->ns_flags & CLONE_NEWNS))
 		bad("namespaces must include mount", NULL);
+	/* one network namespace or the other: joining one and creating another is a contradiction */
+	if (pl->netns && (pl->ns_flags & CLONE_NEWNET))
+		bad("netns and net in namespaces exclude each other", NULL);
 	if (pl->hostname && !(pl->ns_flags & CLONE_NEWUTS))
 		bad("hostname needs the uts namespace", NULL);
 	if (pl->napps == 0)

@@ -1,5 +1,5 @@
 /* pod.c: the pod's PID 1, from fork to supervision. It enters the remaining namespaces, sets
- * the hostname, brings up lo, builds the root filesystem, pivots into it and supervises the
+ * the hostname, joins or makes the network namespace and brings up lo, builds the root filesystem, pivots into it and supervises the
  * apps. Failures go to the outer process over report_fd (see fail.c). */
 #include "stage1.h"
 
@@ -34,6 +34,17 @@ static void loopback_up(void)
 	close(s);
 }
 
+static void join_netns(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open", path, errno);
+	if (setns(fd, CLONE_NEWNET) < 0)
+		die("setns", path, errno);
+	close(fd);
+}
+
 _Noreturn void pod_main(const struct plan *pl, int report_fd)
 {
 	mode_t app_umask;
@@ -58,11 +69,15 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	/* Modes in the plan are exact; the apps get the caller's umask back. */
 	app_umask = umask(0);
 
+	/* A network namespace prepared by stage0 (CNI ran in it) is joined before the others are
+	 * made, so that nothing of the pod ever sees the host's network. */
+	if (pl->netns)
+		join_netns(pl->netns);
 	if (unshare(pl->ns_flags & ~CLONE_NEWPID) < 0)
 		die("unshare", "-", errno);
 	if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0)
 		die("sethostname", pl->hostname, errno);
-	if (pl->ns_flags & CLONE_NEWNET)
+	if ((pl->ns_flags & CLONE_NEWNET) || pl->netns)
 		loopback_up();
 	/* opened now: after pivot_root the host path is out of reach */
 	status_fd = open(pl->status_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);

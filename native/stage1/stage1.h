@@ -84,6 +84,7 @@ void applog_flush(struct applog *l);                     /* after the app is gon
 struct plan {
 	const char *file;
 	char *pod_dir, *error_file, *status_dir, *root, *hostname;
+	char *netns;          /* network namespace file to join, or NULL */
 	int lock_fd;
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;

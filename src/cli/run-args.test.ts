@@ -35,7 +35,7 @@ describe('parseRunArgs: images and their flags', () => {
   });
 
   it('accepts no image at all (the command decides whether that is an error)', () => {
-    assert.deepEqual(parseRunArgs([]), { global: {}, apps: [], net: [], setEnv: [], help: false });
+    assert.deepEqual(parseRunArgs([]), { global: {}, apps: [], net: [], ports: [], dns: [], dnsSearch: [], dnsOpt: [], hostsEntries: [], setEnv: [], help: false });
   });
 });
 
@@ -87,6 +87,20 @@ describe('parseRunArgs: pod and global flags', () => {
     assert.equal(args.uuidFileSave, '/tmp/uuid');
     assert.deepEqual(args.apps.map((app) => app.image), ['oci:/a', 'oci:/b']);
     assert.deepEqual(args.apps.map((app) => app.environment), [[], []], 'pod flags never land on an app');
+  });
+
+  it('collects the network, port, DNS and hosts flags; DNS lists split on commas', () => {
+    const args = parseRunArgs([
+      '--net=default', '--net=br0:IP=10.0.0.2', '--port=80-tcp:8080', '--dns=10.0.0.1,10.0.0.2', '--dns', '10.0.0.3',
+      '--dns-search=a.org,b.org', '--dns-opt=ndots:2', '--dns-domain=a.org', '--hosts-entry=10.0.0.5=db', 'oci:/a',
+    ]);
+    assert.deepEqual(args.net, ['default', 'br0:IP=10.0.0.2']);
+    assert.deepEqual(args.ports, ['80-tcp:8080']);
+    assert.deepEqual(args.dns, ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    assert.deepEqual(args.dnsSearch, ['a.org', 'b.org']);
+    assert.deepEqual(args.dnsOpt, ['ndots:2']);
+    assert.equal(args.dnsDomain, 'a.org');
+    assert.deepEqual(args.hostsEntries, ['10.0.0.5=db']);
   });
 
   it('a bare --net means the default network and does not swallow the next word', () => {

@@ -18,6 +18,13 @@ export interface RunArgs {
   global: RawGlobalOptions;
   apps: AppRequest[];
   net: string[];
+  ports: string[];
+  /** --dns, --dns-search, --dns-opt: comma lists, split. */
+  dns: string[];
+  dnsSearch: string[];
+  dnsOpt: string[];
+  dnsDomain?: string;
+  hostsEntries: string[];
   hostname?: string;
   setEnv: string[];
   uuidFileSave?: string;
@@ -40,7 +47,10 @@ const APP_VALUE_FLAGS = [
 ] as const;
 type AppValueFlag = (typeof APP_VALUE_FLAGS)[number];
 const APP_BOOLEAN_FLAGS = ['readonly-rootfs'] as const;
-const POD_VALUE_FLAGS = ['net', 'hostname', 'set-env', 'uuid-file-save', 'set-env-file', 'volume', 'pod-manifest'] as const;
+const POD_VALUE_FLAGS = [
+  'net', 'port', 'dns', 'dns-search', 'dns-opt', 'dns-domain', 'hosts-entry', 'hostname', 'set-env', 'uuid-file-save',
+  'set-env-file', 'volume', 'pod-manifest',
+] as const;
 const POD_BOOLEAN_FLAGS = ['inherit-env', 'interactive', 'quiet'] as const;
 type PodValueFlag = (typeof POD_VALUE_FLAGS)[number];
 
@@ -139,6 +149,24 @@ function applyPodFlag(args: RunArgs, flag: PodValueFlag, value: string): void {
     case 'net':
       args.net.push(value);
       break;
+    case 'port':
+      args.ports.push(value);
+      break;
+    case 'dns':
+      args.dns.push(...value.split(','));
+      break;
+    case 'dns-search':
+      args.dnsSearch.push(...value.split(','));
+      break;
+    case 'dns-opt':
+      args.dnsOpt.push(...value.split(','));
+      break;
+    case 'dns-domain':
+      args.dnsDomain = value;
+      break;
+    case 'hosts-entry':
+      args.hostsEntries.push(value);
+      break;
     case 'hostname':
       args.hostname = value;
       break;
@@ -161,7 +189,7 @@ function applyPodFlag(args: RunArgs, flag: PodValueFlag, value: string): void {
 }
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const args: RunArgs = { global: {}, apps: [], net: [], setEnv: [], help: false };
+  const args: RunArgs = { global: {}, apps: [], net: [], ports: [], dns: [], dnsSearch: [], dnsOpt: [], hostsEntries: [], setEnv: [], help: false };
   let current: AppRequest | undefined;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -230,7 +258,17 @@ Images:
   oci:PATH[:TAG]          an OCI image layout directory (TAG picks a manifest by ref name)
 
 Pod flags:
-  --net=host|none         network: the host's, or a private one with only loopback (default none)
+  --net=NETS              network: default (rkt's default network, the default), default-restricted,
+                          a network of <local-config>/net.d, NAME:K=V;K2=V2 (CNI_ARGS), all, or
+                          host (the host's) or none (only loopback); repeatable, comma lists
+  --port=NAME:[IP:]PORT   forward host port PORT (on IP, default every host address) to the image
+                          port NAME (an OCI image's ExposedPorts 80/tcp is 80-tcp); repeatable
+  --dns=IP|host|none      name servers for /etc/resolv.conf (host: the host's file; none: the
+                          image's); repeatable. Default: the network's DNS (the host's with --net=host)
+  --dns-search=DOMAIN     search domains for /etc/resolv.conf (repeatable)
+  --dns-opt=OPTION        resolver options for /etc/resolv.conf (repeatable)
+  --dns-domain=DOMAIN     the domain line of /etc/resolv.conf
+  --hosts-entry=IP=HOST   an /etc/hosts entry (repeatable), or host: the host's /etc/hosts
   --hostname=NAME         the pod's host name (default rkt-<uuid>)
   --set-env=NAME=VALUE    an environment variable for every app (repeatable)
   --set-env-file=FILE     environment variables for every app, one NAME=VALUE a line

@@ -4,15 +4,27 @@ import { readPodInfo, readPodManifest, type PodInfo } from '../pod/pod-info.js';
 import type { PodManifest } from '../pod/pod-manifest.js';
 import { podPaths } from '../pod/pod-paths.js';
 import { PodStore, type PodRef } from '../pod/pod-store.js';
+import { readNetInfo } from '../net/net-info.js';
 import { readStage1Failure, type Stage1Failure } from '../stage1/helper-error.js';
 
+export interface PodNetworkStatus {
+  name: string;
+  ifName: string;
+  /** Its IPv4 address, once CNI gave one. */
+  ip?: string;
+}
+
 export interface PodStatus extends PodInfo {
+  /** The pod's CNI networks, in interface order (none for --net=host and --net=none). */
+  networks: PodNetworkStatus[];
   /** Set when stage1 failed before or while starting the apps. */
   failure?: Stage1Failure;
 }
 
 function statusOf(store: PodStore, pod: PodRef): PodStatus {
-  const info: PodStatus = readPodInfo(store, pod);
+  const netInfo = readNetInfo(pod.path);
+  const networks = (netInfo?.networks ?? []).map((net) => ({ name: net.name, ifName: net.ifName, ...(net.ip ? { ip: net.ip } : {}) }));
+  const info: PodStatus = { ...readPodInfo(store, pod), networks };
   const failure = readStage1Failure(podPaths(pod.path).stage1Error);
   if (failure) info.failure = failure;
   return info;

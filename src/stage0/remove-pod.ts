@@ -1,5 +1,5 @@
 /**
- * Deletes a pod directory for good. Pods mount only inside their own mount namespace, so normally
+ * Deletes a pod directory for good, after tearing down its network. Pods mount only inside their own mount namespace, so normally
  * nothing is mounted here; anything that is (a helper killed half-way, an older rkt) is detached
  * first, deepest first, so that the recursive delete never descends into a mounted filesystem.
  */
@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { removeCgroups } from '../isolation/cgroups.js';
 import { podPaths } from '../pod/pod-paths.js';
+import { teardownPodNetwork } from '../net/pod-network.js';
 import type { PodRef } from '../pod/pod-store.js';
 import { umountDetach } from '../sys/libc.js';
 import { readMounts } from '../sys/mountinfo.js';
@@ -33,7 +34,12 @@ export function removePodCgroups(podDir: string): void {
   removeCgroups(dirs.filter((dir): dir is string => typeof dir === 'string' && dir.startsWith('/sys/fs/cgroup/') && !dir.includes('/../')));
 }
 
+/**
+ * The pod's network goes first (CNI DEL, port forwarding, its namespace): its record is in the
+ * directory. If that fails the directory is kept, so that a later rm or gc can try again.
+ */
 export function removePodDirectory(pod: PodRef): void {
+  teardownPodNetwork(pod.path);
   unmountUnder(pod.path);
   removePodCgroups(pod.path);
   fs.rmSync(pod.path, { recursive: true, force: true });

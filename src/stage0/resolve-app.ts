@@ -9,6 +9,7 @@ import { readOciImage } from '../image/oci-layout.js';
 import { resolveImageUser } from '../image/image-user.js';
 import type { CapabilityIsolator } from '../isolation/capabilities.js';
 import type { SeccompIsolator } from '../isolation/seccomp-profile.js';
+import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
 import { ensureLayer } from '../store/layer-store.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
 
@@ -62,6 +63,8 @@ export interface ResolvedApp {
   userAnnotations: [string, string][];
   userLabels: [string, string][];
   isolators: AppIsolators;
+  /** Ports the image declares (ExposedPorts), by rkt's names: `80-tcp`. */
+  ports: ImagePort[];
 }
 
 const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
@@ -151,5 +154,6 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     userAnnotations: parsePairs(request.userAnnotations, '--user-annotation'),
     userLabels: parsePairs(request.userLabels, '--user-label'),
     isolators: request.isolators ?? {},
+    ports: imagePortsFromExposed(exec?.ExposedPorts),
   };
 }

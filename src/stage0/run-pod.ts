@@ -17,19 +17,32 @@ import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
 import { serializePlan, type AppPlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
+import type { DnsFlags } from '../net/dns-config.js';
+import type { NetSelection } from '../net/net-flags.js';
+import { loadNetworkConfs, selectNetworks, userNetDir, type SelectedNetwork } from '../net/network-confs.js';
+import { parsePortFlag, type PortForward } from '../net/port-flags.js';
+import { setupPodNetwork, type PodNetwork } from '../net/pod-network.js';
 import { appFilesystemSteps } from './app-filesystem.js';
+import { checkPodEtcFlags, writePodEtc } from './pod-etc.js';
 import { appVolumeSteps } from './app-volume-steps.js';
 import { preparePod, readPodSpec, type PodRequest, type PodSpec, type SpecApp } from './prepare-pod.js';
 import { removePodDirectory } from './remove-pod.js';
 
-export type NetMode = 'host' | 'none';
+/** Where CNI plugins are looked up (CNI_PATH), after `<local-config>/net.d`, as rkt searched. */
+export const CNI_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 
 /** Each app's stdout and stderr log file is rotated to `.1` at this size (so at most twice this per stream). */
 export const LOG_MAX_BYTES = 1024 * 1024;
 
 /** How the pod runs; `run` and `run-prepared` both take these. */
 export interface LaunchOptions {
-  net: NetMode;
+  net: NetSelection;
+  /** `--local-config`: its net.d holds the user's networks (and plugins). */
+  localConfig: string;
+  /** `--port` values, NAME:[HOSTIP:]HOSTPORT. */
+  ports: string[];
+  dns: DnsFlags;
+  hostsEntries: string[];
   hostname?: string;
   /** The app gets rkt's terminal; one app only; its output is not logged. */
   interactive?: boolean;
@@ -49,50 +62,23 @@ export interface PreparedRun {
   planFile: string;
   warnings: string[];
 }
-const FALLBACK_HOSTS = [
-  '127.0.0.1\tlocalhost localhost.domain localhost4 localhost4.localdomain4',
-  '::1\tip6-localhost ip6-loopback localhost6 localhost6.localdomain6',
-  'fe00::0\tip6-localnet',
-  'ff00::0\tip6-mcastprefix',
-  'ff02::1\tip6-allnodes',
-  'ff02::2\tip6-allrouters',
-  'ff02::3\tip6-allhosts',
-];
-
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
 function checkLaunch(options: LaunchOptions, appCount: number): void {
   if (options.hostname !== undefined && (!HOSTNAME.test(options.hostname) || options.hostname.length > 64)) {
     throw new RktError('usage', 'ERR_HOSTNAME_INVALID', `--hostname "${options.hostname}" is not a valid host name`);
   }
+  if (options.ports.length > 0 && options.net.mode !== 'cni') {
+    throw new RktError('usage', 'ERR_PORT_NEEDS_NETWORK', `--port cannot be used with --net=${options.net.mode}`, {
+      hint: 'ports are forwarded to a pod on a CNI network, e.g. --net=default',
+    });
+  }
+  checkPodEtcFlags(options.dns, options.hostsEntries);
   if (options.interactive && appCount > 1) {
     throw new RktError('usage', 'ERR_INTERACTIVE_MULTIPLE_APPS', `--interactive needs a pod with exactly one app; this one has ${appCount}`, {
       hint: 'run the apps that need a terminal in a pod of their own',
     });
   }
-}
-
-function writePodEtc(files: PodPaths, hostname: string, net: NetMode): { name: 'hostname' | 'hosts' | 'resolv.conf'; source: string }[] {
-  // recursive: a run-prepared that failed half-way may have written them already.
-  fs.mkdirSync(files.etcDir, { mode: 0o755, recursive: true });
-  const etc: { name: 'hostname' | 'hosts' | 'resolv.conf'; source: string }[] = [];
-  const write = (name: 'hostname' | 'hosts' | 'resolv.conf', content: string) => {
-    const source = path.join(files.etcDir, name);
-    fs.writeFileSync(source, content, { mode: 0o644 });
-    etc.push({ name, source });
-  };
-  write('hostname', `${hostname}\n`);
-  write('hosts', [...FALLBACK_HOSTS, `127.0.0.1\t${hostname}`, ''].join('\n'));
-  // A pod on the host's network resolves names as the host does; with --net=none there is nothing
-  // to resolve against, so the image's own file is left alone.
-  if (net === 'host') {
-    try {
-      write('resolv.conf', fs.readFileSync('/etc/resolv.conf', 'utf8'));
-    } catch {
-      write('resolv.conf', '');
-    }
-  }
-  return etc;
 }
 
 /**
@@ -148,14 +134,29 @@ function createCgroupsFor(pod: LockedPod, spec: PodSpec, now: PodPaths): PodCgro
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
-function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: LaunchOptions, hostname: string): Stage1Plan {
+interface PodContext {
+  runDir: string;
+  hostname: string;
+  network?: PodNetwork;
+}
+
+function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, context: PodContext): Stage1Plan {
+  const { runDir, hostname } = context;
   const now = podPaths(pod.path);
   const files = podPaths(runDir);
   const insecure = options.insecure ?? new Set<string>();
   const cgroups = createCgroupsFor(pod, spec, now);
   const masked = insecure.has('paths') ? undefined : { masked: maskedPaths(), readOnly: READONLY_PATHS };
-  const etcFiles = writePodEtc(now, hostname, options.net).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
-  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(options.net === 'none' ? (['net'] as const) : [])];
+  const etcFiles = writePodEtc({
+    etcDir: now.etcDir,
+    hostname,
+    net: options.net.mode,
+    dns: options.dns,
+    hostsEntries: options.hostsEntries,
+    ...(context.network ? { network: context.network } : {}),
+  }).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
+  // --net=none: a new, empty namespace made by the helper; CNI: the one stage0 prepared; host: none.
+  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(options.net.mode === 'none' ? (['net'] as const) : [])];
   const steps = spec.apps.flatMap((app) => [
     ...appFilesystemSteps({
       appRoot: appRootInPod(app.name),
@@ -179,6 +180,7 @@ function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: Launc
     errorFile: files.stage1Error,
     statusDir: files.statusDir,
     namespaces,
+    ...(context.network ? { netns: context.network.netns } : {}),
     hostname,
     root: files.stage1Root,
     steps,
@@ -199,10 +201,29 @@ function buildPlan(pod: LockedPod, runDir: string, spec: PodSpec, options: Launc
   };
 }
 
-/** Writes the launch files into a locked pod (in prepare/ or prepared/) and moves it to run/. */
+function portForwards(options: LaunchOptions, spec: PodSpec): PortForward[] {
+  const imagePorts = spec.apps.flatMap((app) => app.ports ?? []);
+  return options.ports.map((value) => parsePortFlag(value, imagePorts));
+}
+
+function selectedNetworks(options: LaunchOptions): SelectedNetwork[] {
+  return options.net.mode === 'cni' ? selectNetworks(loadNetworkConfs(options.localConfig), options.net.networks) : [];
+}
+
+/**
+ * Writes the launch files into a locked pod (in prepare/ or prepared/), sets up its network, and
+ * moves it to run/. The network is recorded in the pod directory as it is made, so removing the
+ * pod undoes it whatever happens next.
+ */
 function launchFiles(store: PodStore, pod: LockedPod, spec: PodSpec, options: LaunchOptions): LockedPod {
   const runDir = store.pathOf('run', pod.uuid);
-  const plan = buildPlan(pod, runDir, spec, options, options.hostname ?? `rkt-${pod.uuid}`);
+  const networks = selectedNetworks(options);
+  const ports = portForwards(options, spec);
+  const network =
+    options.net.mode === 'cni'
+      ? setupPodNetwork({ podDir: pod.path, uuid: pod.uuid, networks, pluginDirs: [userNetDir(options.localConfig), ...CNI_PLUGIN_DIRS], ports })
+      : undefined;
+  const plan = buildPlan(pod, spec, options, { runDir, hostname: options.hostname ?? `rkt-${pod.uuid}`, ...(network ? { network } : {}) });
   fs.writeFileSync(podPaths(pod.path).plan, serializePlan(plan), { mode: 0o600 });
   return { ...store.move(pod, 'run'), lockFd: pod.lockFd };
 }
@@ -217,7 +238,14 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
     const running = launchFiles(store, pod, spec, request);
     return { uuid: pod.uuid, pod: running, helper, planFile: podPaths(running.path).plan, warnings };
   } catch (error) {
-    removePodDirectory(store.move(pod, 'garbage'));
+    // A pod that never started is of no use to anyone: remove it (and undo its network) rather
+    // than leave it to gc. If that fails too, gc finds it in garbage/; the first error is the one
+    // the user needs.
+    try {
+      removePodDirectory(store.move(pod, 'garbage'));
+    } catch {
+      // left for gc
+    }
     throw error;
   }
 }

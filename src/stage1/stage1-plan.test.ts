@@ -270,6 +270,16 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(maskRun.error.message, /capability mask is not 16 hex digits/);
   });
 
+  it('reads netns, and refuses it together with net in namespaces', () => {
+    const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
+    const text = serializePlan(p);
+    assert.match(text, /^namespaces mount,pid,net\nnetns \/var\/run\/netns\/rkt-p\n/m);
+    const run = runHelper('netns', text, p.errorFile);
+    assert.equal(run.status, 254);
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /netns and net in namespaces exclude each other/);
+  });
+
   it('decodes fields back to the original bytes (spaces, %, UTF-8), as its error message shows', () => {
     const value = 'rel dir/100%/é';
     const p = harmlessPlan('decode', { namespaces: ['mount', 'pid', 'uts'], apps: [app('web', { cwd: value })] });

@@ -79,6 +79,8 @@ export interface Stage1Plan {
   errorFile: string;
   statusDir: string;
   namespaces: Namespace[];
+  /** A network namespace file (made by stage0, CNI already run in it) that PID 1 joins; excludes `net`. */
+  netns?: string;
   hostname: string;
   root: string;
   steps: PodStep[];
@@ -140,6 +142,7 @@ export function serializePlan(plan: Stage1Plan): string {
     line('error-file', plan.errorFile),
     line('status-dir', plan.statusDir),
     line('namespaces', plan.namespaces.join(',')),
+    ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
     line('hostname', plan.hostname),
     line('root', plan.root),
     ...plan.steps.map(stepLine),

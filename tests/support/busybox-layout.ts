@@ -15,8 +15,9 @@ function umoci(...args: string[]): void {
 }
 
 /**
- * Returns the layout directory. Tags: `latest` (Cmd: /bin/probe) and `exit3`
- * (Cmd: /bin/sh -c 'exit 3'). Both run as root with WorkingDir /.
+ * Returns the layout directory. Tags: `latest` (Cmd: /bin/probe), `exit3`
+ * (Cmd: /bin/sh -c 'exit 3') and `httpd` (busybox httpd serving /www on port 80, which it
+ * declares as ExposedPorts 80/tcp). All run as root with WorkingDir /.
  */
 export function busyboxLayout(): string {
   if (built) return built;
@@ -42,6 +43,10 @@ export function busyboxLayout(): string {
   umoci('config', '--image', `${layout}:latest`, '--config.cmd', '/bin/probe');
   umoci('repack', '--image', `${layout}:exit3`, bundle);
   umoci('config', '--image', `${layout}:exit3`, '--config.cmd', '/bin/sh', '--config.cmd', '-c', '--config.cmd', 'exit 3');
+  fs.mkdirSync(path.join(bundle, 'rootfs', 'www'));
+  fs.writeFileSync(path.join(bundle, 'rootfs', 'www', 'index.html'), 'hello from a pod\n');
+  umoci('repack', '--image', `${layout}:httpd`, bundle);
+  umoci('config', '--image', `${layout}:httpd`, '--config.exposedports', '80/tcp', '--config.cmd', '/bin/httpd', '--config.cmd', '-f', '--config.cmd', '-p', '--config.cmd', '80', '--config.cmd', '-h', '--config.cmd', '/www');
   fs.rmSync(bundle, { recursive: true, force: true });
   process.on('exit', () => fs.rmSync(base, { recursive: true, force: true }));
   built = layout;

@@ -4,12 +4,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { removePodCgroups } from '../../src/stage0/remove-pod.js';
+import { RKT } from './project-paths.js';
 
 export function makeDataDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `rkt-e2e-${label}-`));
 }
 
 export function removeDataDir(dir: string): void {
+  // rkt's own gc tears down what pods set up outside the directory (network namespaces, CNI
+  // leases, iptables rules) before the directory goes.
+  try {
+    execFileSync(RKT, [`--dir=${dir}`, 'gc', '--grace-period=0s'], { stdio: 'ignore' });
+  } catch {
+    // a pod gc could not collect is left for the checks below to reveal
+  }
   // A failed test may leave a pod mounted; detach before deleting so rm never crosses a mount.
   try {
     execFileSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' });

@@ -6,7 +6,7 @@ import { renderTable } from '../render/table.js';
 import { formatAgo, formatRktTime } from '../render/time.js';
 import { addGlobalOptions } from '../global-options.js';
 import { globalsOf } from './command-context.js';
-import { podJson } from './pod-json.js';
+import { networksText, podJson } from './pod-json.js';
 
 interface ListOptions {
   full?: boolean;
@@ -27,7 +27,7 @@ function rows(pods: PodStatus[], full: boolean): string[][] {
       pod.state,
       when(pod.created),
       when(pod.started),
-      '',
+      networksText(pod),
     ]);
   });
 }

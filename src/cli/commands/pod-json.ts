@@ -2,13 +2,18 @@
 import type { PodStatus } from '../../stage0/pod-status.js';
 import { isExitedState } from '../../pod/pod-state.js';
 
+/** rkt's `name:ip4=IP` per network, comma-separated (list's NETWORKS, status's networks=). */
+export function networksText(pod: PodStatus): string {
+  return pod.networks.map((net) => `${net.name}:ip4=${net.ip ?? ''}`).join(',');
+}
+
 const nanos = (date: Date | undefined) => (date === undefined ? 0 : date.getTime() * 1_000_000);
 
 export function podJson(pod: PodStatus): object {
   return {
     name: pod.uuid,
     state: pod.state,
-    networks: [],
+    networks: pod.networks.map((net) => ({ netName: net.name, ifName: net.ifName, ...(net.ip ? { ip: net.ip } : {}) })),
     app_names: pod.apps.map((app) => app.name),
     ...(pod.pid === undefined ? {} : { pid: pod.pid }),
     created_at: nanos(pod.created),

@@ -5,21 +5,11 @@
  */
 import { RktError } from '../../errors/rkt-error.js';
 import { preparePodForLater, type PodRequest } from '../../stage0/prepare-pod.js';
-import { launchPreparedRun, prepareRun, type NetMode } from '../../stage0/run-pod.js';
+import { parseNetFlags } from '../../net/net-flags.js';
+import { launchPreparedRun, prepareRun } from '../../stage0/run-pod.js';
 import { mergeRawOptions, resolveGlobalOptions, type GlobalOptions, type RawGlobalOptions } from '../global-options.js';
 import { requireRoot } from '../require-root.js';
 import { parseRunArgs, RUN_HELP, type RunArgs } from '../run-args.js';
-
-export function parseNet(values: string[]): NetMode {
-  const last = values.at(-1) ?? 'none';
-  if (values.some((value) => value !== last)) {
-    throw new RktError('usage', 'ERR_NET_UNSUPPORTED', `--net: only one of host or none can be given (got ${values.join(', ')})`);
-  }
-  if (last === 'host' || last === 'none') return last;
-  throw new RktError('usage', 'ERR_NET_UNSUPPORTED', `--net=${last}: CNI networks are not supported yet`, {
-    hint: 'use --net=host (the host network) or --net=none (loopback only)',
-  });
-}
 
 /** rkt: --pod-manifest replaces images, volumes, mounts and environment flags. */
 function refusePodManifest(args: RunArgs): void {
@@ -59,7 +49,11 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   if (args.quiet !== undefined) throw new RktError('usage', 'ERR_RUN_ARGS', 'unknown flag "--quiet" (it belongs to rkt prepare)');
   const prepared = await prepareRun({
     ...podRequest(args, globals),
-    net: parseNet(args.net),
+    localConfig: globals.localConfig,
+    net: parseNetFlags(args.net),
+    ports: args.ports,
+    dns: { servers: args.dns, search: args.dnsSearch, options: args.dnsOpt, ...(args.dnsDomain === undefined ? {} : { domain: args.dnsDomain }) },
+    hostsEntries: args.hostsEntries,
     ...(args.hostname === undefined ? {} : { hostname: args.hostname }),
     ...(args.interactive ? { interactive: true } : {}),
     insecure: globals.insecure,
@@ -80,7 +74,12 @@ export async function prepareCommand(argv: string[], programGlobals: RawGlobalOp
   requireRoot('prepare');
   refusePodManifest(args);
   // rkt's prepare has no networking or terminal flags: run-prepared takes those.
-  for (const [flag, given] of [['--net', args.net.length > 0], ['--hostname', args.hostname !== undefined], ['--interactive', args.interactive !== undefined]] as const) {
+  const networkFlags = [
+    ['--net', args.net.length > 0], ['--port', args.ports.length > 0], ['--dns', args.dns.length > 0], ['--dns-search', args.dnsSearch.length > 0],
+    ['--dns-opt', args.dnsOpt.length > 0], ['--dns-domain', args.dnsDomain !== undefined], ['--hosts-entry', args.hostsEntries.length > 0],
+    ['--hostname', args.hostname !== undefined], ['--interactive', args.interactive !== undefined],
+  ] as const;
+  for (const [flag, given] of networkFlags) {
     if (given) throw new RktError('usage', 'ERR_RUN_ARGS', `${flag} is a flag of run-prepared, not of prepare`, { hint: `rkt run-prepared ${flag}... UUID` });
   }
   const { uuid, warnings } = await preparePodForLater(podRequest(args, globals));

@@ -9,7 +9,7 @@ import { podUuidsFrom } from '../read-uuid-arg.js';
 import { parseOutputFormat, renderJson } from '../render/output-format.js';
 import { formatRktTime } from '../render/time.js';
 import { globalsOf } from './command-context.js';
-import { podJson } from './pod-json.js';
+import { networksText, podJson } from './pod-json.js';
 
 interface StatusOptions {
   wait?: string | boolean;
@@ -29,7 +29,7 @@ function statusLines(pod: PodStatus): string {
   if (pod.created) lines.push(`created=${formatRktTime(pod.created)}`);
   if (pod.started) lines.push(`started=${formatRktTime(pod.started)}`);
   const exited = isExitedState(pod.state);
-  if (pod.state === 'running' || exited) lines.push('networks=');
+  if (pod.state === 'running' || exited) lines.push(`networks=${networksText(pod)}`);
   if (pod.pid !== undefined) lines.push(`pid=${pod.pid}`);
   lines.push(`exited=${exited}`);
   if (pod.state !== 'running') for (const app of pod.apps) if (app.exitCode !== undefined) lines.push(`app-${app.name}=${app.exitCode}`);
