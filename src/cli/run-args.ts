@@ -18,12 +18,13 @@ export interface RunArgs {
   hostname?: string;
   setEnv: string[];
   uuidFileSave?: string;
+  pullPolicy?: string;
   help: boolean;
 }
 
 type AppValueFlag = 'name' | 'exec' | 'user' | 'group' | 'working-dir' | 'environment';
 const APP_VALUE_FLAGS: readonly AppValueFlag[] = ['name', 'exec', 'user', 'group', 'working-dir', 'environment'];
-const POD_VALUE_FLAGS = ['net', 'hostname', 'set-env', 'uuid-file-save'] as const;
+const POD_VALUE_FLAGS = ['net', 'hostname', 'set-env', 'uuid-file-save', 'pull-policy'] as const;
 type PodValueFlag = (typeof POD_VALUE_FLAGS)[number];
 
 function usageError(message: string, hint?: string): RktError {
@@ -72,6 +73,9 @@ function applyPodFlag(args: RunArgs, flag: PodValueFlag, value: string): void {
       break;
     case 'uuid-file-save':
       args.uuidFileSave = value;
+      break;
+    case 'pull-policy':
+      args.pullPolicy = value;
       break;
   }
 }
@@ -134,14 +138,20 @@ export const RUN_HELP = `Run image(s) in a pod.
 Usage:
   rkt run [flags] IMAGE [image flags] [-- image-args... [---]] [IMAGE ...]
 
-Images:
+Images (fetched into the store as --pull-policy says, then run from it):
+  docker://[REGISTRY/]NAME[:TAG|@DIGEST]  an image in a registry
   oci:PATH[:TAG]          an OCI image layout directory (TAG picks a manifest by ref name)
+  oci-archive:PATH[:TAG]  a tar of an OCI image layout
+  docker-archive:PATH     what \`docker save\` writes
+  sha256-<hex>            an image in the store, by ID (a unique prefix will do)
 
 Pod flags:
   --net=host|none         network: the host's, or a private one with only loopback (default none)
   --hostname=NAME         the pod's host name (default rkt-<uuid>)
   --set-env=NAME=VALUE    an environment variable for every app (repeatable)
   --uuid-file-save=FILE   write the pod's UUID to FILE as soon as it is known
+  --pull-policy=POLICY    new: fetch only images the store lacks (default); update: always
+                          check the source; never: use the store only
 
 Image flags (after the image they apply to):
   --name=NAME             the app's name (default: from the image)

@@ -11,7 +11,10 @@ import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
 import { serializePlan, type Namespace, type Stage1Plan } from '../stage1/stage1-plan.js';
+import { withStoreInUse } from '../store/store-lock.js';
 import { appFilesystemSteps } from './app-filesystem.js';
+import type { PullPolicy } from './fetch-image.js';
+import type { BlobProgress } from './import-image.js';
 import { checkAppName, resolveApp, type AppRequest, type ResolvedApp } from './resolve-app.js';
 import { removePodDirectory } from './remove-pod.js';
 
@@ -26,6 +29,9 @@ export interface RunRequest {
   uuidFileSave?: string;
   /** `--insecure-options=image`: unsigned images allowed. */
   allowUnsigned: boolean;
+  /** `--pull-policy` (default `new`: fetch only what the store lacks). */
+  pullPolicy?: PullPolicy;
+  onProgress?: (progress: BlobProgress) => void;
 }
 
 export interface PreparedRun {
@@ -165,14 +171,23 @@ function checkUniqueNames(apps: ResolvedApp[]): void {
   }
 }
 
-/** Everything up to the hand-over; the pod is in run/, locked by this process, when it returns. */
+/**
+ * Everything up to the hand-over; the pod is in run/, locked by this process, when it returns. The
+ * store is held "in use" from fetching the images until the pod manifest names them, so that
+ * `rkt image gc` cannot delete them in between (it keeps every image a pod manifest names).
+ */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   checkRequest(request);
   for (const app of request.apps) if (app.name !== undefined) checkAppName(app.name);
   const helper = findStage1Helper();
   fs.mkdirSync(request.dataDir, { recursive: true, mode: 0o750 });
+  return withStoreInUse(request.dataDir, () => preparePod(request, helper));
+}
+
+async function preparePod(request: RunRequest, helper: string): Promise<PreparedRun> {
   const apps: ResolvedApp[] = [];
-  for (const app of request.apps) apps.push(await resolveApp(app, { dataDir: request.dataDir, podEnv: request.setEnv }));
+  const options = { dataDir: request.dataDir, podEnv: request.setEnv, pullPolicy: request.pullPolicy ?? 'new', ...(request.onProgress ? { onProgress: request.onProgress } : {}) };
+  for (const app of request.apps) apps.push(await resolveApp(app, options));
   checkUniqueNames(apps);
 
   const store = new PodStore(request.dataDir);

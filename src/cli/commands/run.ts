@@ -3,7 +3,9 @@
  * process is the pod's supervisor and the pod's exit status is rkt's.
  */
 import { RktError } from '../../errors/rkt-error.js';
+import { parsePullPolicy } from '../../stage0/fetch-image.js';
 import { launchPreparedRun, prepareRun, type NetMode } from '../../stage0/run-pod.js';
+import { startFetchProgress } from '../render/fetch-progress.js';
 import { mergeRawOptions, resolveGlobalOptions, type RawGlobalOptions } from '../global-options.js';
 import { requireRoot } from '../require-root.js';
 import { parseRunArgs, RUN_HELP } from '../run-args.js';
@@ -27,7 +29,11 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   }
   const globals = resolveGlobalOptions(mergeRawOptions(programGlobals, args.global));
   requireRoot('run');
+  const pullPolicy = parsePullPolicy(args.pullPolicy ?? 'new');
+  const progress = startFetchProgress();
   const prepared = await prepareRun({
+    pullPolicy,
+    onProgress: progress.update,
     dataDir: globals.dir,
     apps: args.apps,
     net: parseNet(args.net),
@@ -35,7 +41,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
     setEnv: args.setEnv,
     ...(args.uuidFileSave === undefined ? {} : { uuidFileSave: args.uuidFileSave }),
     allowUnsigned: globals.insecure.has('image'),
-  });
+  }).finally(progress.stop);
   if (globals.debug) process.stderr.write(`run: pod ${prepared.uuid} prepared; starting stage1 ${prepared.helper}\n`);
   launchPreparedRun(prepared);
 }
