@@ -9,7 +9,9 @@ import { reportError } from './report-error.js';
 import { RUN_HELP } from './run-args.js';
 import { registerCatManifest } from './commands/cat-manifest.js';
 import { registerConfig } from './commands/config.js';
+import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
+import { registerImage } from './commands/image/image.js';
 import { registerList } from './commands/list.js';
 import { registerRm } from './commands/rm.js';
 import { registerStatus } from './commands/status.js';
@@ -35,6 +37,8 @@ function buildProgram(): Command {
   addGlobalOptions(program);
   // `run` has its own grammar (per-app flags after each image); it is listed here for help only.
   program.command('run').description('Run image(s) in a pod').helpOption(false).allowUnknownOption().allowExcessArguments();
+  registerFetch(program);
+  registerImage(program);
   registerList(program);
   registerStatus(program);
   registerCatManifest(program);
@@ -46,6 +50,10 @@ function buildProgram(): Command {
   for (const command of program.commands) {
     command.exitOverride();
     configureErrors(command, command.name());
+    for (const sub of command.commands) {
+      sub.exitOverride();
+      configureErrors(sub, `${command.name()} ${sub.name()}`);
+    }
   }
   return program;
 }

@@ -113,6 +113,15 @@ export class ImageIndex {
     return existsSync(indexPath(dataDir)) ? ImageIndex.open(dataDir) : undefined;
   }
 
+  /** Opens the index of a store that must exist already: for commands that name a stored image. */
+  static async openForLookup(dataDir: string): Promise<ImageIndex> {
+    const index = await ImageIndex.openExisting(dataDir);
+    if (index === undefined) {
+      throw new RktError('store', 'ERR_IMAGE_NOT_IN_STORE', `the store in ${dataDir} holds no images`, { hint: 'fetch one first: rkt fetch IMAGE' });
+    }
+    return index;
+  }
+
   close(): void {
     this.db.close();
   }

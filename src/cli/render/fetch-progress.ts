@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { BlobProgress } from '../../stage0/import-image.js';
+import { formatBytes } from './format-bytes.js';
 
 export interface FetchProgress {
   update: (progress: BlobProgress) => void;
@@ -11,17 +12,6 @@ export interface FetchProgress {
 }
 
 const QUIET: FetchProgress = { update: () => {}, stop: () => {} };
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)}${units[unit]}`;
-}
 
 export function startFetchProgress(stream: NodeJS.WriteStream = process.stderr): FetchProgress {
   if (!stream.isTTY) return QUIET;
