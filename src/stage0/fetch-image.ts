@@ -15,6 +15,7 @@ import { prepareStoreDirs } from '../store/store-dirs.js';
 import { withStoreInUse } from '../store/store-lock.js';
 import { extractLayers, importImage, type BlobProgress } from './import-image.js';
 import { openImageSource, sourceName } from './open-image-source.js';
+import type { RegistryAccess } from './registry-access.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 export type PullPolicy = 'new' | 'update' | 'never';
@@ -33,6 +34,8 @@ export interface FetchImageRequest {
   /** Extract the layers too (needs root); otherwise only blobs and the index are written. */
   extract: boolean;
   onProgress?: (progress: BlobProgress) => void;
+  /** For docker:// images: insecure options and credentials. */
+  registry?: RegistryAccess;
 }
 
 export interface FetchedImage {
@@ -78,7 +81,7 @@ export async function fetchImage(request: FetchImageRequest): Promise<FetchedIma
       }
       const workDir = await mkdtemp(join((await prepareStoreDirs(dataDir)).tmp, 'source-'));
       try {
-        const image = await openImageSource(reference, workDir);
+        const image = await openImageSource(reference, workDir, request.registry);
         const record = await importImage({ dataDir, image, name, kind, extract: request.extract, ...(request.onProgress ? { onProgress: request.onProgress } : {}) }, index);
         return { record, appNameBase, fromStore: false };
       } finally {

@@ -10,6 +10,7 @@ import { importableFromLayout, type ImportableImage } from '../image/importable-
 import { readOciArchive } from '../image/oci-archive.js';
 import { readOciImage } from '../image/oci-layout.js';
 import type { SourceKind } from '../store/image-index.js';
+import type { RegistryAccess } from './registry-access.js';
 
 export type SourceReference = Exclude<ImageReference, { transport: 'store' }>;
 
@@ -32,7 +33,7 @@ export function sourceName(reference: SourceReference): SourceName {
   }
 }
 
-export async function openImageSource(reference: SourceReference, workDir: string): Promise<ImportableImage> {
+export async function openImageSource(reference: SourceReference, workDir: string, _registry?: RegistryAccess): Promise<ImportableImage> {
   switch (reference.transport) {
     case 'oci':
       return importableFromLayout(await readOciImage(reference.layoutPath, reference.tag));

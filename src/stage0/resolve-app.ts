@@ -10,6 +10,7 @@ import { loadStoredImage } from '../store/stored-image.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
 import { fetchImage, type PullPolicy } from './fetch-image.js';
 import { extractLayers, type BlobProgress } from './import-image.js';
+import type { RegistryAccess } from './registry-access.js';
 
 export interface AppRequest {
   image: string;
@@ -67,6 +68,7 @@ export interface ResolveAppOptions {
   podEnv: string[];
   pullPolicy: PullPolicy;
   onProgress?: (progress: BlobProgress) => void;
+  registry?: RegistryAccess;
 }
 
 /**
@@ -75,7 +77,14 @@ export interface ResolveAppOptions {
  */
 export async function resolveApp(request: AppRequest, options: ResolveAppOptions): Promise<ResolvedApp> {
   const { dataDir } = options;
-  const fetched = await fetchImage({ dataDir, image: request.image, pullPolicy: options.pullPolicy, extract: true, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const fetched = await fetchImage({
+    dataDir,
+    image: request.image,
+    pullPolicy: options.pullPolicy,
+    extract: true,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
   const index = await ImageIndex.open(dataDir);
   const image = await (async () => {
     try {

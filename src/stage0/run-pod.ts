@@ -15,6 +15,7 @@ import { withStoreInUse } from '../store/store-lock.js';
 import { appFilesystemSteps } from './app-filesystem.js';
 import type { PullPolicy } from './fetch-image.js';
 import type { BlobProgress } from './import-image.js';
+import type { RegistryAccess } from './registry-access.js';
 import { checkAppName, resolveApp, type AppRequest, type ResolvedApp } from './resolve-app.js';
 import { removePodDirectory } from './remove-pod.js';
 
@@ -32,6 +33,7 @@ export interface RunRequest {
   /** `--pull-policy` (default `new`: fetch only what the store lacks). */
   pullPolicy?: PullPolicy;
   onProgress?: (progress: BlobProgress) => void;
+  registry?: RegistryAccess;
 }
 
 export interface PreparedRun {
@@ -186,7 +188,13 @@ export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
 
 async function preparePod(request: RunRequest, helper: string): Promise<PreparedRun> {
   const apps: ResolvedApp[] = [];
-  const options = { dataDir: request.dataDir, podEnv: request.setEnv, pullPolicy: request.pullPolicy ?? 'new', ...(request.onProgress ? { onProgress: request.onProgress } : {}) };
+  const options = {
+    dataDir: request.dataDir,
+    podEnv: request.setEnv,
+    pullPolicy: request.pullPolicy ?? 'new',
+    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+    ...(request.registry ? { registry: request.registry } : {}),
+  };
   for (const app of request.apps) apps.push(await resolveApp(app, options));
   checkUniqueNames(apps);
 

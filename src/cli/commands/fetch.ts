@@ -6,6 +6,7 @@
 import { Option, type Command } from 'commander';
 import { RktError } from '../../errors/rkt-error.js';
 import { fetchImage, parsePullPolicy } from '../../stage0/fetch-image.js';
+import { registryAccess } from '../../stage0/registry-access.js';
 import { formatImageId } from '../../stage0/resolve-stored-image.js';
 import { addGlobalOptions } from '../global-options.js';
 import { startFetchProgress } from '../render/fetch-progress.js';
@@ -43,9 +44,10 @@ export function registerFetch(program: Command): void {
     const globals = globalsOf(command);
     const pullPolicy = policyOf(options);
     const extract = typeof process.geteuid !== 'function' || process.geteuid() === 0;
+    const registry = registryAccess(globals.insecure, { system: globals.systemConfig, local: globals.localConfig, ...(globals.userConfig ? { user: globals.userConfig } : {}) });
     for (const image of images) {
       const progress = startFetchProgress();
-      const fetched = await fetchImage({ dataDir: globals.dir, image, pullPolicy, extract, onProgress: progress.update }).finally(progress.stop);
+      const fetched = await fetchImage({ dataDir: globals.dir, image, pullPolicy, extract, registry, onProgress: progress.update }).finally(progress.stop);
       process.stdout.write(`${formatImageId(fetched.record.id, options.full ?? false)}\n`);
     }
   });

@@ -4,6 +4,7 @@
  */
 import { RktError } from '../../errors/rkt-error.js';
 import { parsePullPolicy } from '../../stage0/fetch-image.js';
+import { registryAccess } from '../../stage0/registry-access.js';
 import { launchPreparedRun, prepareRun, type NetMode } from '../../stage0/run-pod.js';
 import { startFetchProgress } from '../render/fetch-progress.js';
 import { mergeRawOptions, resolveGlobalOptions, type RawGlobalOptions } from '../global-options.js';
@@ -34,6 +35,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   const prepared = await prepareRun({
     pullPolicy,
     onProgress: progress.update,
+    registry: registryAccess(globals.insecure, { system: globals.systemConfig, local: globals.localConfig, ...(globals.userConfig ? { user: globals.userConfig } : {}) }),
     dataDir: globals.dir,
     apps: args.apps,
     net: parseNet(args.net),
