@@ -10,6 +10,7 @@ import { importableFromLayout, type ImportableImage } from '../image/importable-
 import { readOciArchive } from '../image/oci-archive.js';
 import { readOciImage } from '../image/oci-layout.js';
 import type { SourceKind } from '../store/image-index.js';
+import { openRegistrySource, registrySourceName } from './fetch-registry-image.js';
 import type { RegistryAccess } from './registry-access.js';
 
 export type SourceReference = Exclude<ImageReference, { transport: 'store' }>;
@@ -29,11 +30,11 @@ export function sourceName(reference: SourceReference): SourceName {
     case 'docker-archive':
       return { name: canonicalImageName(reference), kind: reference.transport, appNameBase: path.basename(reference.archivePath).replace(/\.(tar|tgz|tar\.gz)$/, '') };
     case 'docker':
-      return { name: `docker://${reference.text}`, kind: 'docker', appNameBase: reference.text.replace(/[@:][^/]*$/, '').split('/').pop() ?? 'app' };
+      return registrySourceName(reference.text);
   }
 }
 
-export async function openImageSource(reference: SourceReference, workDir: string, _registry?: RegistryAccess): Promise<ImportableImage> {
+export async function openImageSource(reference: SourceReference, workDir: string, registry?: RegistryAccess): Promise<ImportableImage> {
   switch (reference.transport) {
     case 'oci':
       return importableFromLayout(await readOciImage(reference.layoutPath, reference.tag));
@@ -42,8 +43,7 @@ export async function openImageSource(reference: SourceReference, workDir: strin
     case 'docker-archive':
       return readDockerArchive(reference.archivePath, reference.repoTag, workDir);
     case 'docker':
-      throw new RktError('image', 'ERR_IMAGE_TRANSPORT_UNSUPPORTED', `image "docker://${reference.text}": this build has no registry client yet`, {
-        hint: 'copy the image to an archive (skopeo copy docker://… oci-archive:FILE) and fetch oci-archive:FILE',
-      });
+      if (registry === undefined) throw new RktError('image', 'ERR_IMAGE_TRANSPORT_UNSUPPORTED', `image "docker://${reference.text}": no registry access was given`);
+      return openRegistrySource(reference.text, registry);
   }
 }
