@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: runs the benchmarks and writes their sections of BENCHMARKS.md. Start latency
- * is the only one so far; the file keeps placeholders for the others. Needs root (rkt run, runc)
- * and a built tree (`npm run build`).
+ * `npm run bench [-- start-latency|layer-extraction ...]`: runs the benchmarks (all by default) and
+ * writes their sections of BENCHMARKS.md; the file keeps placeholders for the others. Needs root
+ * (rkt run, runc, extraction) and a built tree (`npm run build`).
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../tests/support/project-paths.js';
@@ -9,6 +9,7 @@ import { abortOnSignals } from './abort-on-signals.js';
 import { writeSection } from './benchmarks-file.js';
 import { machineInfo } from './machine-info.js';
 import { rktRevision } from './rkt-revision.js';
+import { layerExtractionSection, measureLayerExtraction } from './layer-extraction.js';
 import { measureStartLatency } from './start-latency.js';
 import { startLatencySection } from './start-latency-report.js';
 import { Workspace } from './workspace.js';
@@ -23,7 +24,15 @@ async function main(): Promise<void> {
   // Before anything runs: the load the benchmarks themselves cause would say nothing about the machine.
   const machine = machineInfo();
   const workspace = new Workspace();
+  const wanted = process.argv.slice(2);
+  const runs = (id: string) => wanted.length === 0 || wanted.includes(id);
   try {
+    if (runs('layer-extraction')) {
+      const extraction = await measureLayerExtraction(workspace, signal, log);
+      writeSection(BENCHMARKS_FILE, 'layer-extraction', layerExtractionSection(extraction, { date: new Date(), revision: rktRevision() }));
+      log(`wrote the "Layer extraction" section of ${BENCHMARKS_FILE}`);
+    }
+    if (!runs('start-latency')) return;
     const result = await measureStartLatency(workspace, signal, log);
     const section = startLatencySection(result, {
       machine,

@@ -1,6 +1,6 @@
 // Bundles the CLI into one file so that it starts fast (one module to load, no resolution walk),
-// plus the layer extraction child, which runs as its own process. koffi is a native addon and is
-// loaded from node_modules at run time.
+// plus the layer extraction child, which runs as its own process. koffi and better-sqlite3 are native
+// addons and are loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
 
@@ -14,7 +14,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['koffi'],
+  external: ['koffi', 'better-sqlite3'],
   define: { RKT_VERSION: JSON.stringify(version) },
   // Bundled CommonJS dependencies may call require(); give ESM output a real one.
   banner: { js: "import { createRequire as __rktCreateRequire } from 'node:module'; const require = __rktCreateRequire(import.meta.url);" },

@@ -9,7 +9,9 @@ import { reportError } from './report-error.js';
 import { RUN_HELP } from './run-args.js';
 import { registerCatManifest } from './commands/cat-manifest.js';
 import { registerConfig } from './commands/config.js';
+import { registerFetch } from './commands/fetch.js';
 import { registerGc } from './commands/gc.js';
+import { registerImage } from './commands/image/image.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRunPrepared } from './commands/run-prepared.js';
@@ -42,6 +44,8 @@ function buildProgram(): Command {
   registerRunPrepared(program);
   registerStop(program);
   registerLogs(program);
+  registerFetch(program);
+  registerImage(program);
   registerList(program);
   registerStatus(program);
   registerCatManifest(program);
@@ -53,6 +57,10 @@ function buildProgram(): Command {
   for (const command of program.commands) {
     command.exitOverride();
     configureErrors(command, command.name());
+    for (const sub of command.commands) {
+      sub.exitOverride();
+      configureErrors(sub, `${command.name()} ${sub.name()}`);
+    }
   }
   return program;
 }

@@ -28,6 +28,7 @@ export interface RunArgs {
   hostname?: string;
   setEnv: string[];
   uuidFileSave?: string;
+  pullPolicy?: string;
   help: boolean;
   /** Pod-wide, from issue 4 (pods); optional so that other parsers' results stay as they were. */
   setEnvFile?: string;
@@ -49,7 +50,7 @@ type AppValueFlag = (typeof APP_VALUE_FLAGS)[number];
 const APP_BOOLEAN_FLAGS = ['readonly-rootfs'] as const;
 const POD_VALUE_FLAGS = [
   'net', 'port', 'dns', 'dns-search', 'dns-opt', 'dns-domain', 'hosts-entry', 'hostname', 'set-env', 'uuid-file-save',
-  'set-env-file', 'volume', 'pod-manifest',
+  'set-env-file', 'volume', 'pod-manifest', 'pull-policy',
 ] as const;
 const POD_BOOLEAN_FLAGS = ['inherit-env', 'interactive', 'quiet'] as const;
 type PodValueFlag = (typeof POD_VALUE_FLAGS)[number];
@@ -185,6 +186,9 @@ function applyPodFlag(args: RunArgs, flag: PodValueFlag, value: string): void {
     case 'pod-manifest':
       args.podManifest = value;
       break;
+    case 'pull-policy':
+      args.pullPolicy = value;
+      break;
   }
 }
 
@@ -254,8 +258,12 @@ export const RUN_HELP = `Run image(s) in a pod.
 Usage:
   rkt run [flags] IMAGE [image flags] [-- image-args... [---]] [IMAGE ...]
 
-Images:
+Images (fetched into the store as --pull-policy says, then run from it):
+  docker://[REGISTRY/]NAME[:TAG|@DIGEST]  an image in a registry
   oci:PATH[:TAG]          an OCI image layout directory (TAG picks a manifest by ref name)
+  oci-archive:PATH[:TAG]  a tar of an OCI image layout
+  docker-archive:PATH     what \`docker save\` writes
+  sha256-<hex>            an image in the store, by ID (a unique prefix will do)
 
 Pod flags:
   --net=NETS              network: default (rkt's default network, the default), default-restricted,
@@ -279,6 +287,8 @@ Pod flags:
                           a volume apps can mount with --mount (repeatable)
   --interactive           give the app the terminal (one app only); its output is not logged
   --uuid-file-save=FILE   write the pod's UUID to FILE as soon as it is known
+  --pull-policy=POLICY    new: fetch only images the store lacks (default); update: always
+                          check the source; never: use the store only
 
 Image flags (after the image they apply to):
   --name=NAME             the app's name (default: from the image)

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -31,14 +31,28 @@ describe('parseImageReference', () => {
     assert.throws(() => parseImageReference('oci:'), { code: 'ERR_IMAGE_REFERENCE_INVALID' });
   });
 
-  it('refuses other transports, naming the reference and hinting at oci:', () => {
-    for (const text of ['docker://nginx', 'docker-archive:/tmp/a.tar', 'oci-archive:/tmp/a.tar', '/tmp/app.aci', 'example.com/app:v1', 'https://example.com/a.aci']) {
+  it('refuses transports rkt does not read, naming the reference and listing those it does', () => {
+    for (const text of ['containers-storage:x', '/tmp/app.aci', 'example.com/app:v1', 'https://example.com/a.aci', 'sha256-']) {
       assert.throws(
         () => parseImageReference(text),
         (error: Error & { code?: string; hint?: string }) =>
           error.code === 'ERR_IMAGE_TRANSPORT_UNSUPPORTED' && error.message.includes(JSON.stringify(text)) && (error.hint ?? '').includes('oci:PATH[:TAG]'),
       );
     }
+  });
+
+  it('parses archives, registries and store IDs', () => {
+    const file = join(base, 'img:1.tar');
+    writeFileSync(file, '');
+    assert.deepEqual(parseImageReference(`oci-archive:${file}`), { transport: 'oci-archive', archivePath: file, tag: undefined });
+    assert.deepEqual(parseImageReference(`oci-archive:${file}:v1`), { transport: 'oci-archive', archivePath: file, tag: 'v1' });
+    assert.deepEqual(parseImageReference(`docker-archive:${file}`), { transport: 'docker-archive', archivePath: file, repoTag: undefined });
+    assert.deepEqual(parseImageReference(`docker-archive:${file}:busybox:latest`), { transport: 'docker-archive', archivePath: file, repoTag: 'busybox:latest' });
+    assert.deepEqual(parseImageReference('docker://busybox:1.36'), { transport: 'docker', text: 'busybox:1.36' });
+    assert.deepEqual(parseImageReference('docker:busybox'), { transport: 'docker', text: 'busybox' });
+    assert.deepEqual(parseImageReference('sha256-AB12'), { transport: 'store', idPrefix: 'sha256:ab12' });
+    assert.throws(() => parseImageReference('docker://'), { code: 'ERR_IMAGE_REFERENCE_INVALID' });
+    assert.throws(() => parseImageReference('oci-archive:'), { code: 'ERR_IMAGE_REFERENCE_INVALID' });
   });
 });
 

@@ -1,15 +1,22 @@
 /**
- * Parses what the user typed to name an image. So far only OCI image layout directories are
- * supported: `oci:PATH[:TAG]`.
+ * Parses what the user typed to name an image:
  *
- * PATH may itself contain ':'. The rule, in order:
- *  1. if everything after `oci:` is an existing directory, that is PATH and there is no tag;
+ * - `oci:PATH[:TAG]` — an OCI image layout directory;
+ * - `oci-archive:PATH[:TAG]` — a tar of an OCI image layout (what `skopeo copy … oci-archive:` writes);
+ * - `docker-archive:PATH[:NAME:TAG]` — what `docker save` writes;
+ * - `docker://[REGISTRY[:PORT]/]NAME[:TAG|@DIGEST]` (or `docker:…`) — a registry; the text after the
+ *   prefix is parsed by the registry code;
+ * - `sha256-<hex>` (a unique prefix of at least 2 hex digits) — an image already in the store.
+ *
+ * PATH may itself contain ':'. For `oci:` and `oci-archive:`, the rule, in order:
+ *  1. if everything after the prefix exists (a directory for oci:, a file for oci-archive:), that is PATH;
  *  2. else if the text after the last ':' is a valid OCI ref name, it is the TAG and the rest PATH;
- *  3. else the whole text is PATH (and reading the layout will say it does not exist).
+ *  3. else the whole text is PATH (and reading it will say it does not exist).
  * Without a tag, the layout's index.json must hold exactly one manifest (see readOciImage); there is
  * no implicit `latest`, because picking one of several images silently is worse than asking.
  */
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
 
 export interface OciLayoutReference {
@@ -18,7 +25,32 @@ export interface OciLayoutReference {
   tag: string | undefined;
 }
 
-export type ImageReference = OciLayoutReference;
+export interface OciArchiveReference {
+  transport: 'oci-archive';
+  archivePath: string;
+  tag: string | undefined;
+}
+
+export interface DockerArchiveReference {
+  transport: 'docker-archive';
+  archivePath: string;
+  /** `NAME:TAG` among the archive's RepoTags, when it holds more than one image. */
+  repoTag: string | undefined;
+}
+
+export interface DockerRegistryReference {
+  transport: 'docker';
+  /** Everything after `docker://`, parsed by the registry code. */
+  text: string;
+}
+
+export interface StoredImageReference {
+  transport: 'store';
+  /** `sha256:<hex prefix>` */
+  idPrefix: string;
+}
+
+export type ImageReference = OciLayoutReference | OciArchiveReference | DockerArchiveReference | DockerRegistryReference | StoredImageReference;
 
 /** The `org.opencontainers.image.ref.name` grammar of the OCI image layout spec. */
 const OCI_REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
@@ -27,33 +59,81 @@ export function isValidOciRefName(name: string): boolean {
   return name.length <= 255 && OCI_REF_NAME.test(name);
 }
 
-const KNOWN_TRANSPORTS = ['docker://', 'docker-archive:', 'oci-archive:', 'docker-daemon:', 'containers-storage:', 'dir:', 'http://', 'https://'];
+/** rkt-style image IDs: `sha256-<hex>`, or `sha256:<hex>`, full or a prefix of at least two digits. */
+const IMAGE_ID = /^(sha256|sha512)[-:]([0-9a-f]{2,128})$/;
+
+export function parseImageId(text: string): string | undefined {
+  const match = IMAGE_ID.exec(text.toLowerCase());
+  return match ? `${match[1]}:${match[2]}` : undefined;
+}
+
+const KNOWN_TRANSPORTS = ['docker-daemon:', 'containers-storage:', 'dir:', 'http://', 'https://'];
 
 export function parseImageReference(text: string): ImageReference {
-  if (text.startsWith('oci:')) return parseOciLayoutReference(text, text.slice('oci:'.length));
+  if (text.startsWith('oci:')) return parseLayoutLike(text, 'oci:', 'directory');
+  if (text.startsWith('oci-archive:')) return parseLayoutLike(text, 'oci-archive:', 'file');
+  if (text.startsWith('docker-archive:')) return parseDockerArchive(text);
+  if (text.startsWith('docker://') || text.startsWith('docker:')) return parseDocker(text);
+  const id = parseImageId(text);
+  if (id !== undefined) return { transport: 'store', idPrefix: id };
   const transport = KNOWN_TRANSPORTS.find((prefix) => text.startsWith(prefix));
   const what = transport ? `the ${transport.replace(/:\/*$/, '')} transport` : text.endsWith('.aci') ? 'ACI files' : 'appc image names';
   throw new RktError('image', 'ERR_IMAGE_TRANSPORT_UNSUPPORTED', `image ${JSON.stringify(text)}: ${what} not supported yet`, {
-    hint: 'only OCI image layout directories are supported so far: oci:PATH[:TAG]',
+    hint: 'use docker://NAME[:TAG], oci:PATH[:TAG], oci-archive:PATH[:TAG], docker-archive:PATH or an image ID (sha256-…)',
   });
 }
 
-function parseOciLayoutReference(text: string, rest: string): OciLayoutReference {
-  if (rest === '') {
-    throw new RktError('usage', 'ERR_IMAGE_REFERENCE_INVALID', `image ${JSON.stringify(text)}: no layout path after "oci:"`, {
-      hint: 'write oci:PATH[:TAG], e.g. oci:./my-layout:latest',
-    });
+/** The name rkt records for the image in its store: the reference with an absolute path. */
+export function canonicalImageName(reference: Exclude<ImageReference, DockerRegistryReference | StoredImageReference>): string {
+  switch (reference.transport) {
+    case 'oci':
+      return `oci:${path.resolve(reference.layoutPath)}${reference.tag === undefined ? '' : `:${reference.tag}`}`;
+    case 'oci-archive':
+      return `oci-archive:${path.resolve(reference.archivePath)}${reference.tag === undefined ? '' : `:${reference.tag}`}`;
+    case 'docker-archive':
+      return `docker-archive:${path.resolve(reference.archivePath)}${reference.repoTag === undefined ? '' : `:${reference.repoTag}`}`;
   }
-  if (isDirectory(rest)) return { transport: 'oci', layoutPath: rest, tag: undefined };
-  const colon = rest.lastIndexOf(':');
-  const tag = rest.slice(colon + 1);
-  if (colon > 0 && isValidOciRefName(tag)) return { transport: 'oci', layoutPath: rest.slice(0, colon), tag };
-  return { transport: 'oci', layoutPath: rest, tag: undefined };
 }
 
-function isDirectory(path: string): boolean {
+function empty(text: string, prefix: string): RktError {
+  return new RktError('usage', 'ERR_IMAGE_REFERENCE_INVALID', `image ${JSON.stringify(text)}: nothing after "${prefix}"`, {
+    hint: `write ${prefix}PATH, e.g. oci:./my-layout:latest or docker://busybox`,
+  });
+}
+
+function parseLayoutLike(text: string, prefix: 'oci:' | 'oci-archive:', kind: 'directory' | 'file'): OciLayoutReference | OciArchiveReference {
+  const rest = text.slice(prefix.length);
+  if (rest === '') throw empty(text, prefix);
+  const make = (where: string, tag: string | undefined): OciLayoutReference | OciArchiveReference =>
+    prefix === 'oci:' ? { transport: 'oci', layoutPath: where, tag } : { transport: 'oci-archive', archivePath: where, tag };
+  if (exists(rest, kind)) return make(rest, undefined);
+  const colon = rest.lastIndexOf(':');
+  const tag = rest.slice(colon + 1);
+  if (colon > 0 && isValidOciRefName(tag)) return make(rest.slice(0, colon), tag);
+  return make(rest, undefined);
+}
+
+function parseDockerArchive(text: string): DockerArchiveReference {
+  const rest = text.slice('docker-archive:'.length);
+  if (rest === '') throw empty(text, 'docker-archive:');
+  if (exists(rest, 'file')) return { transport: 'docker-archive', archivePath: rest, repoTag: undefined };
+  // PATH:NAME:TAG — the first prefix ending at a ':' that is an existing file is PATH.
+  for (let colon = rest.indexOf(':'); colon > 0; colon = rest.indexOf(':', colon + 1)) {
+    if (exists(rest.slice(0, colon), 'file')) return { transport: 'docker-archive', archivePath: rest.slice(0, colon), repoTag: rest.slice(colon + 1) };
+  }
+  return { transport: 'docker-archive', archivePath: rest, repoTag: undefined };
+}
+
+function parseDocker(text: string): DockerRegistryReference {
+  const rest = text.startsWith('docker://') ? text.slice('docker://'.length) : text.slice('docker:'.length);
+  if (rest === '') throw empty(text, 'docker://');
+  return { transport: 'docker', text: rest };
+}
+
+function exists(where: string, kind: 'directory' | 'file'): boolean {
   try {
-    return statSync(path).isDirectory();
+    const info = statSync(where);
+    return kind === 'directory' ? info.isDirectory() : info.isFile();
   } catch {
     return false;
   }

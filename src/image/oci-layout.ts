@@ -31,8 +31,12 @@ export interface OciImageLayer {
 export interface OciImage {
   layoutPath: string;
   manifestDigest: string;
+  manifestMediaType: string;
+  /** The manifest exactly as stored (its digest is manifestDigest). */
+  manifestBytes: Buffer;
   manifest: OciManifest;
   configDigest: string;
+  configBytes: Buffer;
   config: OciImageConfig;
   /** Bottom to top, as they are stacked. */
   layers: OciImageLayer[];
@@ -44,19 +48,23 @@ export async function readOciImage(layoutPath: string, tag?: string): Promise<Oc
   const indexPath = join(layoutPath, 'index.json');
   const index = parseJsonDocument(await readSmallFile(indexPath), ociIndexSchema, indexPath);
   const chosen = chooseFromTopIndex(layoutPath, index.manifests, tag);
-  const { descriptor, manifest } = await resolveManifest(layoutPath, chosen, 0);
+  const { descriptor, manifest, bytes } = await resolveManifest(layoutPath, chosen, 0);
 
   const configPath = `config ${manifest.config.digest} in ${layoutPath}`;
   requireMediaType(manifest.config, CONFIG_MEDIA_TYPES, configPath);
-  const config = parseJsonDocument(await readLayoutBlob(layoutPath, manifest.config), ociImageConfigSchema, configPath);
+  const configBytes = await readLayoutBlob(layoutPath, manifest.config);
+  const config = parseJsonDocument(configBytes, ociImageConfigSchema, configPath);
   if (!platformMatchesHost(config)) {
     throw new RktError('image', 'ERR_IMAGE_PLATFORM_MISMATCH', `image in ${layoutPath} is for ${config.os}/${config.architecture}, this host is linux/${hostOciArchitecture()}`);
   }
   return {
     layoutPath,
     manifestDigest: descriptor.digest,
+    manifestMediaType: descriptor.mediaType,
+    manifestBytes: bytes,
     manifest,
     configDigest: manifest.config.digest,
+    configBytes,
     config,
     layers: pairLayersWithDiffIds(layoutPath, manifest, config),
     blobPath: (digest) => layoutBlobPath(layoutPath, digest),
@@ -129,7 +137,7 @@ function chooseForPlatform(layoutPath: string, candidates: OciDescriptor[], what
   });
 }
 
-async function resolveManifest(layoutPath: string, descriptor: OciDescriptor, depth: number): Promise<{ descriptor: OciDescriptor; manifest: OciManifest }> {
+async function resolveManifest(layoutPath: string, descriptor: OciDescriptor, depth: number): Promise<{ descriptor: OciDescriptor; manifest: OciManifest; bytes: Buffer }> {
   const where = `${descriptor.mediaType} ${descriptor.digest} in ${layoutPath}`;
   if (INDEX_MEDIA_TYPES.includes(descriptor.mediaType)) {
     if (depth >= MAX_INDEX_DEPTH) {
@@ -142,9 +150,10 @@ async function resolveManifest(layoutPath: string, descriptor: OciDescriptor, de
     return resolveManifest(layoutPath, next, depth + 1);
   }
   requireMediaType(descriptor, MANIFEST_MEDIA_TYPES, where);
-  const manifest = parseJsonDocument(await readLayoutBlob(layoutPath, descriptor), ociManifestSchema, where);
+  const bytes = await readLayoutBlob(layoutPath, descriptor);
+  const manifest = parseJsonDocument(bytes, ociManifestSchema, where);
   checkDeclaredMediaType(manifest.mediaType, descriptor.mediaType, where);
-  return { descriptor, manifest };
+  return { descriptor, manifest, bytes };
 }
 
 function requireMediaType(descriptor: OciDescriptor, allowed: readonly string[], where: string): void {
@@ -160,7 +169,7 @@ function checkDeclaredMediaType(declared: string | undefined, expected: string, 
   }
 }
 
-function pairLayersWithDiffIds(layoutPath: string, manifest: OciManifest, config: OciImageConfig): OciImageLayer[] {
+export function pairLayersWithDiffIds(layoutPath: string, manifest: OciManifest, config: OciImageConfig): OciImageLayer[] {
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
     throw new RktError('image', 'ERR_IMAGE_LAYOUT_INVALID', `image in ${layoutPath}: the manifest has ${manifest.layers.length} layers but the config lists ${diffIds.length} diff_ids`);

@@ -13,6 +13,10 @@ import { podPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { parseEnvFile } from './app-exec.js';
 import { checkUniqueVolumes, parseMountFlag, parseVolumeFlag, resolveAppMounts, type AppMount, type Volume } from './pod-volumes.js';
+import { withStoreInUse } from '../store/store-lock.js';
+import type { PullPolicy } from './fetch-image.js';
+import type { BlobProgress } from './import-image.js';
+import type { RegistryAccess } from './registry-access.js';
 import { checkAppName, resolveApp, type AppRequest, type ResolvedApp } from './resolve-app.js';
 import { removePodDirectory } from './remove-pod.js';
 import { copyUpFromLayers } from './volume-copy-up.js';
@@ -28,6 +32,10 @@ export interface PodRequest {
   uuidFileSave?: string;
   /** `--insecure-options=image`: unsigned images allowed. */
   allowUnsigned: boolean;
+  /** `--pull-policy` (default `new`: fetch only what the store lacks). */
+  pullPolicy?: PullPolicy;
+  onProgress?: (progress: BlobProgress) => void;
+  registry?: RegistryAccess;
 }
 
 /** One mount of an app as the plan needs it; `source` is relative to the pod directory for empty volumes. */
@@ -191,6 +199,9 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
     const resolved = await resolveApp(request_, {
       dataDir: request.dataDir, podEnv: request.setEnv,
       ...(fileEnv ? { fileEnv } : {}), ...(inherited ? { inherited } : {}),
+      pullPolicy: request.pullPolicy ?? 'new',
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+      ...(request.registry ? { registry: request.registry } : {}),
     });
     const mounts: AppMount[] = resolveAppMounts({
       appName: resolved.name,
@@ -241,7 +252,8 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
 
 /** `rkt prepare`: the pod ends in prepared/, unlocked. */
 export async function preparePodForLater(request: PodRequest): Promise<{ uuid: string; warnings: string[] }> {
-  const prepared = await preparePod(request);
+  fs.mkdirSync(request.dataDir, { recursive: true, mode: 0o750 });
+  const prepared = await withStoreInUse(request.dataDir, () => preparePod(request));
   const store = new PodStore(request.dataDir);
   store.move(prepared.pod, 'prepared');
   fs.closeSync(prepared.pod.lockFd);

@@ -4,14 +4,16 @@
  */
 import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
-import { parseImageReference } from '../image/image-reference.js';
-import { readOciImage } from '../image/oci-layout.js';
 import { resolveImageUser } from '../image/image-user.js';
 import type { CapabilityIsolator } from '../isolation/capabilities.js';
 import type { SeccompIsolator } from '../isolation/seccomp-profile.js';
 import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
-import { ensureLayer } from '../store/layer-store.js';
+import { ImageIndex } from '../store/image-index.js';
+import { loadStoredImage } from '../store/stored-image.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
+import { fetchImage, type PullPolicy } from './fetch-image.js';
+import { extractLayers, type BlobProgress } from './import-image.js';
+import type { RegistryAccess } from './registry-access.js';
 
 export interface AppRequest {
   image: string;
@@ -70,8 +72,8 @@ export interface ResolvedApp {
 const APP_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /** rkt's app names are AC names; the default comes from the image's last path component. */
-export function defaultAppName(layoutPath: string): string {
-  const base = path.basename(path.resolve(layoutPath)).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+export function defaultAppName(nameBase: string): string {
+  const base = path.basename(nameBase).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   return base === '' ? 'app' : base;
 }
 
@@ -100,6 +102,9 @@ export interface ResolveAppOptions {
   fileEnv?: string[];
   /** `--inherit-env`: rkt's own environment. */
   inherited?: string[];
+  pullPolicy: PullPolicy;
+  onProgress?: (progress: BlobProgress) => void;
+  registry?: RegistryAccess;
 }
 
 function parseGids(text: string): number[] {
@@ -123,20 +128,37 @@ function parsePairs(values: readonly string[] | undefined, flag: string): [strin
   return pairs;
 }
 
+/**
+ * Fetches the image as the pull policy says, then uses it from the store: its layers extracted in
+ * cas/layers (from the stored blobs), its config, its last-used time refreshed.
+ */
 export async function resolveApp(request: AppRequest, options: ResolveAppOptions): Promise<ResolvedApp> {
-  const reference = parseImageReference(request.image);
-  const image = await readOciImage(reference.layoutPath, reference.tag);
-  const name = checkAppName(request.name ?? defaultAppName(reference.layoutPath));
-  const layerDirs = await Promise.all(
-    image.layers.map((layer) => ensureLayer({ dataDir: options.dataDir, blobPath: image.blobPath(layer.digest), ...layer })),
-  );
+  const { dataDir } = options;
+  const fetched = await fetchImage({
+    dataDir,
+    image: request.image,
+    pullPolicy: options.pullPolicy,
+    extract: true,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
+  const index = await ImageIndex.open(dataDir);
+  const image = await (async () => {
+    try {
+      index.touch(fetched.record.id, Date.now());
+      return await loadStoredImage(dataDir, index, fetched.record.id);
+    } finally {
+      index.close();
+    }
+  })();
+  const name = checkAppName(request.name ?? defaultAppName(fetched.appNameBase));
+  const layerDirs = await extractLayers(dataDir, image.layers);
   const exec = image.config.config;
   const user = await resolveImageUser(layerDirs, userSpec(exec?.User, request), { imageName: request.image });
-  const absoluteLayout = path.resolve(reference.layoutPath);
   return {
     name,
-    imageName: `oci:${absoluteLayout}${reference.tag === undefined ? '' : `:${reference.tag}`}`,
-    imageId: image.manifestDigest.replace(':', '-'),
+    imageName: image.record.name,
+    imageId: image.record.id.replace(':', '-'),
     layerDirs,
     argv: appArgv(name, exec, request),
     env: appEnvironment({

@@ -22,6 +22,7 @@ import type { NetSelection } from '../net/net-flags.js';
 import { loadNetworkConfs, selectNetworks, userNetDir, type SelectedNetwork } from '../net/network-confs.js';
 import { parsePortFlag, type PortForward } from '../net/port-flags.js';
 import { setupPodNetwork, type PodNetwork } from '../net/pod-network.js';
+import { withStoreInUse } from '../store/store-lock.js';
 import { appFilesystemSteps } from './app-filesystem.js';
 import { checkPodEtcFlags, writePodEtc } from './pod-etc.js';
 import { appVolumeSteps } from './app-volume-steps.js';
@@ -228,11 +229,16 @@ function launchFiles(store: PodStore, pod: LockedPod, spec: PodSpec, options: La
   return { ...store.move(pod, 'run'), lockFd: pod.lockFd };
 }
 
-/** Everything up to the hand-over; the pod is in run/, locked by this process, when it returns. */
+/**
+ * Everything up to the hand-over; the pod is in run/, locked by this process, when it returns. The
+ * store is held "in use" from fetching the images until the pod manifest names them, so that
+ * `rkt image gc` cannot delete them in between (it keeps every image a pod manifest names).
+ */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
   checkLaunch(request, request.apps.length);
   const helper = findStage1Helper();
-  const { pod, spec, warnings } = await preparePod(request);
+  fs.mkdirSync(request.dataDir, { recursive: true, mode: 0o750 });
+  const { pod, spec, warnings } = await withStoreInUse(request.dataDir, () => preparePod(request));
   const store = new PodStore(request.dataDir);
   try {
     const running = launchFiles(store, pod, spec, request);

@@ -20,7 +20,7 @@ const cases: { name: string; args: string[]; stderr: RegExp }[] = [
   { name: 'an unsigned image without --insecure-options=image', args: ['run', `oci:${'LAYOUT'}:latest`], stderr: /not signed[\s\S]*--insecure-options=image/ },
   { name: 'a layout that does not exist', args: ['run', '--insecure-options=image', 'oci:/nonexistent/layout:latest'], stderr: /\/nonexistent\/layout/ },
   { name: 'a tag the layout does not have', args: ['run', '--insecure-options=image', 'oci:LAYOUT:nosuchtag'], stderr: /nosuchtag[\s\S]*latest/ },
-  { name: 'an unsupported transport', args: ['run', '--insecure-options=image', 'docker://busybox'], stderr: /docker[\s\S]*oci:PATH/ },
+  { name: 'an unsupported transport', args: ['run', '--insecure-options=image', 'containers-storage:busybox'], stderr: /containers-storage[\s\S]*oci:PATH/ },
   { name: 'an unknown run flag', args: ['run', '--no-such-flag', 'oci:LAYOUT:latest'], stderr: /unknown flag "--no-such-flag"/ },
   { name: 'an app flag before any image', args: ['run', '--exec=/bin/true', 'oci:LAYOUT:latest'], stderr: /--exec applies to an image/ },
   { name: 'no image at all', args: ['run', '--insecure-options=image'], stderr: /no image given/ },

@@ -6,7 +6,10 @@
 import { RktError } from '../../errors/rkt-error.js';
 import { preparePodForLater, type PodRequest } from '../../stage0/prepare-pod.js';
 import { parseNetFlags } from '../../net/net-flags.js';
+import { parsePullPolicy } from '../../stage0/fetch-image.js';
+import { registryAccess } from '../../stage0/registry-access.js';
 import { launchPreparedRun, prepareRun } from '../../stage0/run-pod.js';
+import { startFetchProgress } from '../render/fetch-progress.js';
 import { mergeRawOptions, resolveGlobalOptions, type GlobalOptions, type RawGlobalOptions } from '../global-options.js';
 import { requireRoot } from '../require-root.js';
 import { parseRunArgs, RUN_HELP, type RunArgs } from '../run-args.js';
@@ -20,8 +23,12 @@ function refusePodManifest(args: RunArgs): void {
   }
 }
 
-function podRequest(args: RunArgs, globals: GlobalOptions): PodRequest {
+/** What run and prepare share: images (fetched per --pull-policy, with progress bars), apps, volumes, environment. */
+function podRequest(args: RunArgs, globals: GlobalOptions, onProgress: PodRequest['onProgress']): PodRequest {
   return {
+    pullPolicy: parsePullPolicy(args.pullPolicy ?? 'new'),
+    ...(onProgress ? { onProgress } : {}),
+    registry: registryAccess(globals.insecure, { system: globals.systemConfig, local: globals.localConfig, ...(globals.userConfig ? { user: globals.userConfig } : {}) }),
     dataDir: globals.dir,
     apps: args.apps,
     setEnv: args.setEnv,
@@ -47,8 +54,9 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   requireRoot('run');
   refusePodManifest(args);
   if (args.quiet !== undefined) throw new RktError('usage', 'ERR_RUN_ARGS', 'unknown flag "--quiet" (it belongs to rkt prepare)');
+  const progress = startFetchProgress();
   const prepared = await prepareRun({
-    ...podRequest(args, globals),
+    ...podRequest(args, globals, progress.update),
     localConfig: globals.localConfig,
     net: parseNetFlags(args.net),
     ports: args.ports,
@@ -57,7 +65,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
     ...(args.hostname === undefined ? {} : { hostname: args.hostname }),
     ...(args.interactive ? { interactive: true } : {}),
     insecure: globals.insecure,
-  });
+  }).finally(progress.stop);
   printWarnings('run', prepared.warnings);
   if (globals.debug) process.stderr.write(`run: pod ${prepared.uuid} prepared; starting stage1 ${prepared.helper}\n`);
   launchPreparedRun(prepared);
@@ -82,7 +90,8 @@ export async function prepareCommand(argv: string[], programGlobals: RawGlobalOp
   for (const [flag, given] of networkFlags) {
     if (given) throw new RktError('usage', 'ERR_RUN_ARGS', `${flag} is a flag of run-prepared, not of prepare`, { hint: `rkt run-prepared ${flag}... UUID` });
   }
-  const { uuid, warnings } = await preparePodForLater(podRequest(args, globals));
+  const progress = startFetchProgress();
+  const { uuid, warnings } = await preparePodForLater(podRequest(args, globals, progress.update)).finally(progress.stop);
   printWarnings('prepare', warnings);
   if (!args.quiet) process.stderr.write(`prepare: pod ${uuid} is prepared; start it with rkt run-prepared ${uuid}\n`);
   process.stdout.write(`${uuid}\n`);

@@ -1,0 +1,60 @@
+/**
+ * How rkt may talk to registries: `--insecure-options=http` and `tls`, and credentials per registry
+ * host from rkt's `auth.d` `dockerAuth` files (first), then `~/.docker/config.json` (`auths`, with
+ * `auth` as base64 `user:password`). Docker Hub is known there as `https://index.docker.io/v1/`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { InsecureOption } from './insecure-options.js';
+import { loadRktConfig, type ConfigDirs } from './rkt-config.js';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+export interface RegistryAccess {
+  insecureHttp: boolean;
+  insecureTls: boolean;
+  credentialsFor: (host: string) => RegistryCredentials | undefined;
+}
+
+const DOCKER_HUB_ALIASES = ['registry-1.docker.io', 'docker.io', 'index.docker.io'];
+
+function dockerConfigCredentials(file: string): Map<string, RegistryCredentials> {
+  const found = new Map<string, RegistryCredentials>();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return found; // no file, or not ours to judge: Docker's own tools report its errors
+  }
+  const auths = (parsed as { auths?: Record<string, { auth?: unknown }> } | null)?.auths;
+  if (typeof auths !== 'object' || auths === null) return found;
+  for (const [key, entry] of Object.entries(auths)) {
+    if (typeof entry?.auth !== 'string') continue;
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) continue;
+    const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    found.set(host, { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) });
+  }
+  return found;
+}
+
+export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs: ConfigDirs, dockerConfig = path.join(os.homedir(), '.docker', 'config.json')): RegistryAccess {
+  const rkt = loadRktConfig(configDirs).dockerAuth;
+  const docker = dockerConfigCredentials(dockerConfig);
+  const lookup = (host: string): RegistryCredentials | undefined => {
+    const own = rkt.get(host);
+    if (own) return { username: own.credentials.user, password: own.credentials.password };
+    return docker.get(host);
+  };
+  return {
+    insecureHttp: insecure.has('http'),
+    insecureTls: insecure.has('tls'),
+    // Credentials go to the exact host they were configured for; Docker Hub's names are one host.
+    credentialsFor: (host) => lookup(host) ?? (DOCKER_HUB_ALIASES.includes(host) ? DOCKER_HUB_ALIASES.map(lookup).find(Boolean) : undefined),
+  };
+}
