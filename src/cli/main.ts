@@ -9,6 +9,7 @@ import { reportError } from './report-error.js';
 import { RUN_HELP } from './run-args.js';
 import { registerCatManifest } from './commands/cat-manifest.js';
 import { registerConfig } from './commands/config.js';
+import { registerEnter } from './commands/enter.js';
 import { registerGc } from './commands/gc.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
@@ -42,6 +43,7 @@ function buildProgram(): Command {
   registerRunPrepared(program);
   registerStop(program);
   registerLogs(program);
+  registerEnter(program);
   registerList(program);
   registerStatus(program);
   registerCatManifest(program);
