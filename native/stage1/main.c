@@ -38,7 +38,7 @@ static void write_pid_file(const char *dir, pid_t pid)
 }
 
 /* Waits for PID 1, forwarding the blocked stop signals to it meanwhile. */
-static int wait_pod(pid_t child, const sigset_t *set)
+int wait_child(pid_t child, const sigset_t *set)
 {
 	for (;;) {
 		siginfo_t si;
@@ -76,7 +76,7 @@ static int run(const char *plan_file)
 	/* apps must not ptrace us or reopen /proc/<pid>/exe for writing (CVE-2019-5736) */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		die("prctl", "PR_SET_DUMPABLE", errno);
-	plan_load(plan_file, &pl);
+	plan_load(plan_file, &pl, 0);
 	fail_set_error_file(pl.error_file);
 
 	snprintf(fdname, sizeof fdname, "%d", pl.lock_fd);
@@ -109,7 +109,7 @@ static int run(const char *plan_file)
 	/* PDEATHSIG in PID 1 takes the pod down if we exit here */
 	write_pid_file(pl.pod_dir, child);
 
-	ws = wait_pod(child, &set);
+	ws = wait_child(child, &set);
 	/* PID 1 has exited: a failure record, if it sent one, is whole in the pipe by now.
 	 * Non-blocking, in case an app child still holds the write end for an instant. */
 	if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0)
@@ -129,5 +129,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[1], "run") == 0)
 		return run(argv[2]);
-	die_reason("usage", "-", EINVAL, "usage: rkt-stage1 run PLAN-FILE | rkt-stage1 version");
+	if (argc == 3 && strcmp(argv[1], "enter") == 0)
+		return enter_main(argv[2]);
+	die_reason("usage", "-", EINVAL,
+		   "usage: rkt-stage1 run PLAN-FILE | rkt-stage1 enter PLAN-FILE | rkt-stage1 version");
 }

@@ -161,12 +161,47 @@ static void once(char **slot, char *value)
 	*slot = value;
 }
 
+/* a 64-bit decimal (a start time in clock ticks), strict as number() */
+static unsigned long long number64(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (!*s || strlen(s) > 19)
+		bad("bad number: %s", s);
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			bad("bad number", NULL);
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	return v;
+}
+
+/* An enter plan has one pod-phase directive: which process to enter. */
+static void enter_directive(struct plan *pl, const char *d, char **f, int n)
+{
+	if (strcmp(d, "enter") != 0 || n != 3)
+		bad("not allowed in an enter plan, or wrong field count: %s", d);
+	if (pl->enter_pid)
+		bad("repeated directive", NULL);
+	pl->enter_pid = (pid_t)number(f[0], INT_MAX);
+	pl->enter_ppid = (pid_t)number(f[1], INT_MAX);
+	pl->enter_start = number64(f[2]);
+	if (pl->enter_pid < 1 || pl->enter_ppid < 1)
+		bad("enter: bad PID", NULL);
+}
+
 static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 {
 	struct op op;
 
+	if (pl->enter) {
+		enter_directive(pl, d, f, n);
+		return;
+	}
 	memset(&op, 0, sizeof op);
-	if (strcmp(d, "pod-dir") == 0 && n == 1) {
+	if (strcmp(d, "pids-dir") == 0 && n == 1) {
+		once(&pl->pids_dir, abs_path(f[0]));
+	} else if (strcmp(d, "pod-dir") == 0 && n == 1) {
 		once(&pl->pod_dir, abs_path(f[0]));
 	} else if (strcmp(d, "error-file") == 0 && n == 1) {
 		once(&pl->error_file, abs_path(f[0]));
@@ -278,8 +313,12 @@ static void read_filter(struct app *a, char *path)
 	a->filter_len = (size_t)st.st_size / 8;
 }
 
-static void app_directive(struct app *a, const char *d, char **f, int n)
+static void app_directive(const struct plan *pl, struct app *a, const char *d, char **f, int n)
 {
+	/* entering, the root and the mount namespace are the running app's own */
+	if (pl->enter && (strcmp(d, "log") == 0 || strcmp(d, "app-root") == 0 ||
+			  strcmp(d, "unshare") == 0))
+		bad("not allowed in an enter plan: %s", d);
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
 		a->log_dir = abs_path(f[0]);
 		/* at least a page: a smaller bound would rotate on almost every write */
@@ -355,9 +394,30 @@ static void app_directive(struct app *a, const char *d, char **f, int n)
 	}
 }
 
+static void check_enter(struct plan *pl)
+{
+	struct app *a = pl->apps;
+
+	if (!pl->enter_pid)
+		bad("missing enter", NULL);
+	if (pl->napps != 1)
+		bad("an enter plan has exactly one app", NULL);
+	if (!a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
+		bad("app %s lacks one of exec, arg, cwd, uid, gid", a->name);
+	a->root = "."; /* app_exec's chroot: the enter child first fchdirs into the app's root */
+	if (!a->envp) {
+		a->envp = grow(NULL, 0, sizeof *a->envp);
+		a->envp[0] = NULL;
+	}
+}
+
 static void check(struct plan *pl)
 {
 	lineno = 0;
+	if (pl->enter) {
+		check_enter(pl);
+		return;
+	}
 	pl->ns_flags &= ~NS_SEEN;
 	if (!pl->pod_dir || !pl->error_file || !pl->status_dir || !pl->root || pl->lock_fd < 0)
 		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
@@ -405,7 +465,7 @@ static void find_error_file(FILE *in)
 	rewind(in);
 }
 
-void plan_load(const char *path, struct plan *pl)
+void plan_load(const char *path, struct plan *pl, int enter)
 {
 	char *line = NULL, *f[MAX_FIELDS + 1];
 	size_t cap = 0;
@@ -415,10 +475,12 @@ void plan_load(const char *path, struct plan *pl)
 	memset(pl, 0, sizeof *pl);
 	pl->file = plan_file = path;
 	pl->lock_fd = -1;
+	pl->enter = enter;
 	in = fopen(path, "re");
 	if (!in)
 		die("open", path, errno);
-	find_error_file(in);
+	if (!enter) /* an enter plan has no error file: its errors go to stderr only */
+		find_error_file(in);
 	while (errno = 0, (len = getline(&line, &cap, in)) >= 0) {
 		int n = 0;
 
@@ -458,7 +520,7 @@ void plan_load(const char *path, struct plan *pl)
 			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
 			pl->apps[pl->napps++].name = f[1];
 		} else if (pl->napps) {
-			app_directive(&pl->apps[pl->napps - 1], f[0], f + 1, n - 1);
+			app_directive(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);
 		} else {
 			pod_directive(pl, f[0], f + 1, n - 1);
 		}

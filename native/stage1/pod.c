@@ -48,7 +48,7 @@ static void join_netns(const char *path)
 _Noreturn void pod_main(const struct plan *pl, int report_fd)
 {
 	mode_t app_umask;
-	int status_fd;
+	int status_fd, pids_fd = -1;
 	struct applog *logs = calloc(pl->napps, sizeof *logs);
 	sigset_t pipe_set;
 
@@ -83,6 +83,8 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	status_fd = open(pl->status_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (status_fd < 0)
 		die("open", pl->status_dir, errno);
+	if (pl->pids_dir && (pids_fd = open(pl->pids_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die("open", pl->pids_dir, errno);
 	if (!logs)
 		die("calloc", "-", ENOMEM);
 	for (size_t i = 0; i < pl->napps; i++)
@@ -96,5 +98,5 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	/* the host's cgroupfs is out of reach after pivot_root */
 	isolate_open_cgroups(pl);
 	rootfs_pivot(pl);
-	_exit(supervise(pl, status_fd, app_umask, logs));
+	_exit(supervise(pl, status_fd, pids_fd, app_umask, logs));
 }

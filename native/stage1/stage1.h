@@ -9,6 +9,7 @@
  *   app.c        an app's child between fork and execve
  *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
  *   isolate.c    cgroups, capabilities, no_new_privs, seccomp: the app's last steps
+ *   enter.c      `rkt-stage1 enter`: a command inside a running app, with the app's isolation
  */
 #ifndef RKT_STAGE1_H
 #define RKT_STAGE1_H
@@ -85,6 +86,10 @@ struct plan {
 	const char *file;
 	char *pod_dir, *error_file, *status_dir, *root, *hostname;
 	char *netns;          /* network namespace file to join, or NULL */
+	char *pids_dir;       /* `pids-dir`; NULL: app PIDs are not recorded */
+	int enter;            /* an enter plan (`rkt-stage1 enter`), see enter.c */
+	pid_t enter_pid, enter_ppid;      /* `enter PID PPID STARTTIME` */
+	unsigned long long enter_start;
 	int lock_fd;
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;
@@ -93,8 +98,9 @@ struct plan {
 	size_t napps;
 };
 
-/* plan.c: parse PATH into *plan; on any error reports (via fail.c) and exits 254. */
-void plan_load(const char *path, struct plan *plan);
+/* plan.c: parse PATH into *plan (a run plan, or with enter != 0 an enter plan); on any error
+ * reports (via fail.c) and exits 254. */
+void plan_load(const char *path, struct plan *plan, int enter);
 
 /* fail.c */
 struct failure {
@@ -124,8 +130,16 @@ _Noreturn void pod_main(const struct plan *plan, int report_fd);
 void rootfs_setup(const struct plan *plan);   /* bind root, run ops (cwd unchanged) */
 void rootfs_pivot(const struct plan *plan);   /* pivot_root into the root, chdir("/") */
 
-/* supervise.c: start and supervise the apps; returns the pod's exit status. */
-int supervise(const struct plan *plan, int status_dir_fd, mode_t app_umask, struct applog *logs);
+/* supervise.c: start and supervise the apps; returns the pod's exit status. pids_fd: the
+ * pids-dir, or -1. */
+int supervise(const struct plan *plan, int status_dir_fd, int pids_fd, mode_t app_umask,
+	      struct applog *logs);
+
+/* main.c: waits for child, forwarding the blocked stop signals in set to it; its wait status */
+int wait_child(pid_t child, const sigset_t *set);
+
+/* enter.c: `rkt-stage1 enter PLAN`; returns the command's exit status */
+int enter_main(const char *plan_file);
 
 /* isolate.c */
 void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root */

@@ -127,7 +127,8 @@ static size_t reap(const struct plan *pl, pid_t *pids, int status_fd, struct app
 	}
 }
 
-int supervise(const struct plan *pl, int status_fd, mode_t app_umask, struct applog *logs)
+int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umask,
+	      struct applog *logs)
 {
 	pid_t *pids = calloc(pl->napps, sizeof *pids);
 	struct pollfd *fds = calloc(1 + 2 * pl->napps, sizeof *fds);
@@ -138,8 +139,12 @@ int supervise(const struct plan *pl, int status_fd, mode_t app_umask, struct app
 
 	if (!pids || !fds)
 		die("calloc", "-", ENOMEM);
-	for (size_t i = 0; i < pl->napps; i++, live++)
+	for (size_t i = 0; i < pl->napps; i++, live++) {
 		pids[i] = start_app(&pl->apps[i], app_umask, pids, i, &logs[i]);
+		/* the app has exec'd: its PID (as the pod sees it) is where rkt enter finds it */
+		if (pids_fd >= 0)
+			write_status(pids_fd, pl->apps[i].name, (int)pids[i]);
+	}
 
 	/* the signals are blocked since before our fork; the signalfd queues them */
 	signals_forwarded(&set);

@@ -10,6 +10,7 @@ import { RUN_HELP } from './run-args.js';
 import { registerCatManifest } from './commands/cat-manifest.js';
 import { registerConfig } from './commands/config.js';
 import { registerFetch } from './commands/fetch.js';
+import { registerEnter } from './commands/enter.js';
 import { registerGc } from './commands/gc.js';
 import { registerImage } from './commands/image/image.js';
 import { registerList } from './commands/list.js';
@@ -46,6 +47,7 @@ function buildProgram(): Command {
   registerLogs(program);
   registerFetch(program);
   registerImage(program);
+  registerEnter(program);
   registerList(program);
   registerStatus(program);
   registerCatManifest(program);

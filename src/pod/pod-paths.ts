@@ -10,6 +10,10 @@ export interface PodPaths {
   pid: string;
   /** Per-app exit statuses, written by stage1's PID 1. */
   statusDir: string;
+  /** Per-app PIDs as the pod sees them, written by stage1's PID 1 once each app has exec'd. */
+  pidsDir: string;
+  /** How the pod was launched (insecure options, cgroups), for `rkt enter`. */
+  launch: string;
   /** Per-app records stage0 keeps for list/status: image id and name. */
   appsInfoDir: string;
   plan: string;
@@ -39,6 +43,8 @@ export function podPaths(podDir: string): PodPaths {
     created: path.join(podDir, 'pod-created'),
     pid: path.join(podDir, 'pid'),
     statusDir: path.join(podDir, 'status'),
+    pidsDir: path.join(podDir, 'pids'),
+    launch: path.join(podDir, 'stage1', 'launch.json'),
     appsInfoDir: path.join(podDir, 'appsinfo'),
     plan: path.join(podDir, 'stage1', 'plan'),
     stage1Root: path.join(podDir, 'stage1', 'rootfs'),

@@ -8,11 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
-import { boundingSet, capabilityMask, CAPABILITY_NUMBERS, formatCapabilityMask } from '../isolation/capabilities.js';
 import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
 import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
-import { compileSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
-import { seccompProfile } from '../isolation/seccomp-profile.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
@@ -25,7 +22,9 @@ import { setupPodNetwork, type PodNetwork } from '../net/pod-network.js';
 import { withStoreInUse } from '../store/store-lock.js';
 import { appFilesystemSteps } from './app-filesystem.js';
 import { checkPodEtcFlags, writePodEtc } from './pod-etc.js';
+import { appIsolation } from './app-isolation.js';
 import { appVolumeSteps } from './app-volume-steps.js';
+import { writeLaunchRecord } from './launch-record.js';
 import { preparePod, readPodSpec, type PodRequest, type PodSpec, type SpecApp } from './prepare-pod.js';
 import { removePodDirectory } from './remove-pod.js';
 
@@ -82,30 +81,12 @@ function checkLaunch(options: LaunchOptions, appCount: number): void {
   }
 }
 
-/**
- * The isolation of one app: capabilities (rkt's default fourteen in the bounding set, effective
- * only for root), no_new_privs, the compiled seccomp program (written to the pod directory now,
- * named where it will be), oom_score_adj and its cgroups.
- */
-function appIsolation(app: SpecApp, insecure: ReadonlySet<string>, now: string, later: string, cgroups: PodCgroups): Partial<AppPlan> {
-  const isolators = app.isolators ?? {};
-  const bounding = insecure.has('capabilities') ? Object.keys(CAPABILITY_NUMBERS) : boundingSet(isolators.capabilities);
-  const out: Partial<AppPlan> = { cgroups: cgroups.apps.get(app.name)?.dirs ?? [] };
-  if (!insecure.has('capabilities')) {
-    const mask = capabilityMask(bounding);
-    out.capsBounding = formatCapabilityMask(mask);
-    out.capsEffective = formatCapabilityMask(app.uid === 0 ? mask : 0n);
-  }
-  if (isolators.oomScoreAdj !== undefined) out.oomScoreAdj = isolators.oomScoreAdj;
-  if (!insecure.has('seccomp')) {
-    out.noNewPrivs = true;
-    const profile = seccompProfile(isolators.seccomp, bounding);
-    if (profile) {
-      fs.writeFileSync(podPaths(now).seccompProgram(app.name), encodeProgram(compileSeccomp(profile)), { mode: 0o600 });
-      out.seccompFile = podPaths(later).seccompProgram(app.name);
-    }
-  }
-  return out;
+/** The app's isolation (shared with `rkt enter`); its seccomp program is written to the pod now, named where it will be. */
+function isolationFor(app: SpecApp, insecure: ReadonlySet<string>, now: string, later: string, cgroups: PodCgroups): Partial<AppPlan> {
+  const { plan, seccompProgram } = appIsolation(app, insecure, cgroups.apps.get(app.name)?.dirs ?? []);
+  if (!seccompProgram) return plan;
+  fs.writeFileSync(podPaths(now).seccompProgram(app.name), seccompProgram, { mode: 0o600 });
+  return { ...plan, seccompFile: podPaths(later).seccompProgram(app.name) };
 }
 
 function createCgroupsFor(pod: LockedPod, spec: PodSpec, now: PodPaths): PodCgroups {
@@ -147,6 +128,13 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
   const files = podPaths(runDir);
   const insecure = options.insecure ?? new Set<string>();
   const cgroups = createCgroupsFor(pod, spec, now);
+  writeLaunchRecord(now.launch, {
+    version: 1,
+    insecure: [...insecure].sort(),
+    cgroups: Object.fromEntries(spec.apps.map((app) => [app.name, cgroups.apps.get(app.name)?.dirs ?? []])),
+  });
+  // recursive: a run-prepared that failed half-way may have made it already
+  fs.mkdirSync(now.pidsDir, { mode: 0o750, recursive: true });
   const masked = insecure.has('paths') ? undefined : { masked: maskedPaths(), readOnly: READONLY_PATHS };
   const etcFiles = writePodEtc({
     etcDir: now.etcDir,
@@ -177,6 +165,7 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
   ]);
   return {
     podDir: runDir,
+    pidsDir: files.pidsDir,
     lockFd: pod.lockFd,
     errorFile: files.stage1Error,
     statusDir: files.statusDir,
@@ -197,7 +186,7 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
       groups: app.groups,
       ownMountNamespace: true,
       ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
-      ...appIsolation(app, insecure, pod.path, runDir, cgroups),
+      ...isolationFor(app, insecure, pod.path, runDir, cgroups),
     })),
   };
 }

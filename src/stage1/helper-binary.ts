@@ -27,3 +27,9 @@ export function execStage1(helper: string, planFile: string, lockFd: number): ne
   for (const fd of [0, 1, 2, lockFd]) setInheritable(fd);
   return execve(helper, [HELPER_NAME, 'run', planFile], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
 }
+
+/** Replaces this process with `rkt-stage1 enter`, reading its plan from the inherited planFd. */
+export function execStage1Enter(helper: string, planFd: number): never {
+  for (const fd of [0, 1, 2, planFd]) setInheritable(fd);
+  return execve(helper, [HELPER_NAME, 'enter', `/proc/self/fd/${planFd}`], { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' });
+}

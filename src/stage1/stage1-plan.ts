@@ -75,6 +75,8 @@ export interface AppPlan {
 
 export interface Stage1Plan {
   podDir: string;
+  /** `pids-dir`: PID 1 records each app's PID (as the pod sees it) there once it has exec'd. */
+  pidsDir?: string;
   lockFd: number;
   errorFile: string;
   statusDir: string;
@@ -134,10 +136,57 @@ function stepLine(step: PodStep): string {
   }
 }
 
+/** The lines of one app's block, `app NAME` first; an enter plan's app has no root of its own. */
+function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
+  return [
+    line('app', app.name),
+    ...(app.root === undefined ? [] : [line('app-root', app.root)]),
+    line('exec', app.exec),
+    ...app.argv.map((arg) => line('arg', arg)),
+    ...app.env.map((entry) => line('env', entry)),
+    line('cwd', app.cwd),
+    line('uid', String(app.uid)),
+    line('gid', String(app.gid)),
+    ['groups', listOrNone(app.groups.map(String))].join(' '),
+    ...(app.ownMountNamespace ? [line('unshare', 'mount')] : []),
+    ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
+    ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
+    ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+    ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
+    ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
+    ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
+    ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
+  ];
+}
+
+/**
+ * `rkt-stage1 enter PLAN`: a command run inside a running app. The process to enter is named by
+ * its host PID, its parent's (the pod's PID 1) and its start time (`/proc/PID/stat` field 22), so
+ * the helper can tell a reused PID; the app block is the app's own, with the command as exec and
+ * argv, and without what an entered command takes from the running app (root, mount namespace,
+ * logs).
+ */
+export interface EnterPlan {
+  pid: number;
+  ppid: number;
+  startTime: bigint;
+  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'log'>;
+}
+
+export function serializeEnterPlan(plan: EnterPlan): string {
+  const lines = [
+    `rkt-stage1-plan ${PLAN_VERSION}`,
+    line('enter', String(plan.pid), String(plan.ppid), plan.startTime.toString()),
+    ...appLines(plan.app),
+  ];
+  return lines.join('\n') + '\n';
+}
+
 export function serializePlan(plan: Stage1Plan): string {
   const lines = [
     `rkt-stage1-plan ${PLAN_VERSION}`,
     line('pod-dir', plan.podDir),
+    ...(plan.pidsDir === undefined ? [] : [line('pids-dir', plan.pidsDir)]),
     line('lock-fd', String(plan.lockFd)),
     line('error-file', plan.errorFile),
     line('status-dir', plan.statusDir),
@@ -147,26 +196,6 @@ export function serializePlan(plan: Stage1Plan): string {
     line('root', plan.root),
     ...plan.steps.map(stepLine),
   ];
-  for (const app of plan.apps) {
-    lines.push(
-      line('app', app.name),
-      line('app-root', app.root),
-      line('exec', app.exec),
-      ...app.argv.map((arg) => line('arg', arg)),
-      ...app.env.map((entry) => line('env', entry)),
-      line('cwd', app.cwd),
-      line('uid', String(app.uid)),
-      line('gid', String(app.gid)),
-      ['groups', listOrNone(app.groups.map(String))].join(' '),
-      ...(app.ownMountNamespace ? [line('unshare', 'mount')] : []),
-      ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
-      ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
-      ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
-      ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
-      ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
-      ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
-      ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
-    );
-  }
+  for (const app of plan.apps) lines.push(...appLines(app));
   return lines.join('\n') + '\n';
 }

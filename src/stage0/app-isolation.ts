@@ -1,0 +1,38 @@
+/**
+ * The isolation of one app, decided once for both ways a process gets into an app: the app itself
+ * (`rkt run`, `rkt run-prepared`) and a command entered into it (`rkt enter`), which must never
+ * have less. Capabilities: rkt's default fourteen in the bounding set, effective only for root;
+ * no_new_privs; the seccomp program; oom_score_adj; the app's cgroups.
+ */
+import { boundingSet, capabilityMask, CAPABILITY_NUMBERS, formatCapabilityMask } from '../isolation/capabilities.js';
+import { compileSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
+import { seccompProfile } from '../isolation/seccomp-profile.js';
+import type { AppPlan } from '../stage1/stage1-plan.js';
+import type { SpecApp } from './prepare-pod.js';
+
+export interface AppIsolation {
+  /** The plan's isolation fields; `seccompFile` is left to the caller, which knows where the program is. */
+  plan: Pick<AppPlan, 'cgroups' | 'capsBounding' | 'capsEffective' | 'noNewPrivs' | 'oomScoreAdj'>;
+  /** The compiled seccomp program (struct sock_filter[]), when the app has a filter. */
+  seccompProgram?: Buffer;
+}
+
+/**
+ * `insecure` is the pod's `--insecure-options` at launch (`capabilities`, `seccomp` turn those
+ * protections off); `cgroupDirs` the directories the app joins.
+ */
+export function appIsolation(app: Pick<SpecApp, 'uid' | 'isolators'>, insecure: ReadonlySet<string>, cgroupDirs: readonly string[]): AppIsolation {
+  const isolators = app.isolators ?? {};
+  const bounding = insecure.has('capabilities') ? Object.keys(CAPABILITY_NUMBERS) : boundingSet(isolators.capabilities);
+  const plan: AppIsolation['plan'] = { cgroups: [...cgroupDirs] };
+  if (!insecure.has('capabilities')) {
+    const mask = capabilityMask(bounding);
+    plan.capsBounding = formatCapabilityMask(mask);
+    plan.capsEffective = formatCapabilityMask(app.uid === 0 ? mask : 0n);
+  }
+  if (isolators.oomScoreAdj !== undefined) plan.oomScoreAdj = isolators.oomScoreAdj;
+  if (insecure.has('seccomp')) return { plan };
+  plan.noNewPrivs = true;
+  const profile = seccompProfile(isolators.seccomp, bounding);
+  return profile ? { plan, seccompProgram: encodeProgram(compileSeccomp(profile)) } : { plan };
+}
