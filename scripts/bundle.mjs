@@ -1,13 +1,14 @@
 // Bundles the CLI into one file so that it starts fast (one module to load, no resolution walk),
-// plus the layer extraction child, which runs as its own process. koffi and better-sqlite3 are native
-// addons and are loaded from node_modules at run time.
+// plus rkt-oci (the OCI runtime command line, a binary of its own) and the layer extraction child,
+// which runs as its own process. koffi and better-sqlite3 are native addons and are loaded from
+// node_modules at run time.
 import { build } from 'esbuild';
 import { readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
-  entryPoints: { rkt: 'src/cli/main.ts', 'layer-extract-child': 'src/store/layer-extract-child.ts' },
+  entryPoints: { rkt: 'src/cli/main.ts', 'rkt-oci': 'src/cli/oci/main.ts', 'layer-extract-child': 'src/store/layer-extract-child.ts' },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -21,6 +22,8 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-chmodSync('dist/rkt.mjs', 0o755);
-rmSync('dist/rkt', { force: true });
-symlinkSync('rkt.mjs', 'dist/rkt');
+for (const name of ['rkt', 'rkt-oci']) {
+  chmodSync(`dist/${name}.mjs`, 0o755);
+  rmSync(`dist/${name}`, { force: true });
+  symlinkSync(`${name}.mjs`, `dist/${name}`);
+}

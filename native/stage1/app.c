@@ -38,6 +38,19 @@ static void close_between(unsigned lo, unsigned hi)
 			die("close", "-", errno);
 }
 
+void close_fds_except2(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo < 3) {
+		close_fds_except(hi);
+		return;
+	}
+	close_between(3, (unsigned)lo - 1);
+	close_between((unsigned)lo + 1, (unsigned)hi - 1);
+	close_between((unsigned)hi + 1, ~0U);
+}
+
 void close_fds_except(int keep)
 {
 	if (keep < 3) {
@@ -140,7 +153,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
 	isolate_join_cgroups(a);
-	close_fds_except(report_fd);
+	close_fds_except2(report_fd, a->wait_fd);
 	signals_reset();
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
@@ -158,6 +171,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 		die("chroot", a->root, errno);
 	enter_cwd(a);
 	isolate_oom_score_adj(a);
+	isolate_rlimits(a);
 	isolate_bounding_set(a);
 	if (setgroups(a->ngroups, a->groups) < 0)
 		die("setgroups", a->name, errno);
@@ -166,6 +180,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (setuid(a->uid) < 0)
 		die("setuid", a->name, errno);
 	isolate_capabilities(a);
+	isolate_wait(a, report_fd);
 	isolate_seal(a);
 	exec_program(a);
 }

@@ -10,9 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef PR_CAP_AMBIENT_RAISE
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
 #ifndef PR_CAP_AMBIENT_CLEAR_ALL
 #define PR_CAP_AMBIENT_CLEAR_ALL 4
 #endif
@@ -45,7 +50,53 @@ void isolate_open_cgroups(const struct plan *pl)
 			if (a->cgroup_fds[j] < 0)
 				die("cgroup", path, errno);
 		}
+		/* read-write, so that the app's read blocks (rather than seeing EOF) until a
+		 * writer comes and writes; O_NONBLOCK keeps the open itself from waiting */
+		if (a->wait_fifo) {
+			struct stat st;
+
+			a->wait_fd = open(a->wait_fifo, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+			if (a->wait_fd < 0)
+				die("open", a->wait_fifo, errno);
+			if (fstat(a->wait_fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+				die_reason("open", a->wait_fifo, EINVAL, "wait-fifo is not a FIFO");
+		}
 	}
+}
+
+void isolate_rlimits(const struct app *a)
+{
+	for (size_t i = 0; i < a->nrlimits; i++) {
+		struct rlimit rl = {(rlim_t)a->rlimits[i].soft, (rlim_t)a->rlimits[i].hard};
+
+		if (setrlimit(a->rlimits[i].resource, &rl) < 0)
+			die("setrlimit", a->name, errno);
+	}
+}
+
+/* The app is ready but for the seal and execve: say so to PID 1 (a "created" record on the
+ * report pipe), then block until a byte can be read from the FIFO. */
+void isolate_wait(const struct app *a, int report_fd)
+{
+	struct failure f;
+	char byte;
+	ssize_t n;
+	int fl;
+
+	if (a->wait_fd < 0)
+		return;
+	fl = fcntl(a->wait_fd, F_GETFL);
+	if (fl < 0 || fcntl(a->wait_fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		die("fcntl", a->wait_fifo, errno);
+	memset(&f, 0, sizeof f);
+	snprintf(f.what, sizeof f.what, "created");
+	fail_send(report_fd, &f);
+	do
+		n = read(a->wait_fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("read", a->wait_fifo, n < 0 ? errno : EIO);
+	close(a->wait_fd);
 }
 
 /* "0" moves the writing process; done first, so everything the app does is accounted there */
@@ -88,7 +139,8 @@ void isolate_bounding_set(const struct app *a)
 		}
 	}
 	/* so that permitted capabilities survive setuid to a non-zero uid, when some are wanted */
-	if (a->have_caps_effective && a->caps_effective && a->uid != 0 &&
+	if (a->have_caps_effective &&
+	    (a->caps_effective | (a->have_caps_permitted ? a->caps_permitted : 0)) && a->uid != 0 &&
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die("prctl", "PR_SET_KEEPCAPS", errno);
 }
@@ -101,13 +153,24 @@ void isolate_capabilities(const struct app *a)
 
 	if (!a->have_caps_effective)
 		return;
+	uint64_t permitted = a->have_caps_permitted ? a->caps_permitted : a->caps_effective;
+	uint64_t inheritable = a->have_caps_inheritable ? a->caps_inheritable : 0;
+
 	memset(data, 0, sizeof data);
-	for (int i = 0; i < 2; i++)
-		data[i].effective = data[i].permitted = (uint32_t)(a->caps_effective >> (32 * i));
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(a->caps_effective >> (32 * i));
+		data[i].permitted = (uint32_t)(permitted >> (32 * i));
+		data[i].inheritable = (uint32_t)(inheritable >> (32 * i));
+	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		die("capset", a->name, errno);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die("prctl", "PR_CAP_AMBIENT_CLEAR_ALL", errno);
+	/* each ambient capability must be permitted and inheritable already (EPERM otherwise) */
+	for (int cap = 0; cap < 64 && a->have_caps_ambient; cap++)
+		if ((a->caps_ambient & (1ULL << cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die("prctl", "PR_CAP_AMBIENT_RAISE", errno);
 }
 
 /* the very last step before execve */

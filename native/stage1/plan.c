@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -313,12 +314,64 @@ static void read_filter(struct app *a, char *path)
 	a->filter_len = (size_t)st.st_size / 8;
 }
 
+static const struct word rlimit_names[] = {
+	{"RLIMIT_CPU", RLIMIT_CPU}, {"RLIMIT_FSIZE", RLIMIT_FSIZE}, {"RLIMIT_DATA", RLIMIT_DATA},
+	{"RLIMIT_STACK", RLIMIT_STACK}, {"RLIMIT_CORE", RLIMIT_CORE}, {"RLIMIT_RSS", RLIMIT_RSS},
+	{"RLIMIT_NPROC", RLIMIT_NPROC}, {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+	{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_AS", RLIMIT_AS}, {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+	{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+	{"RLIMIT_NICE", RLIMIT_NICE}, {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+	{"RLIMIT_RTTIME", RLIMIT_RTTIME}, {NULL, 0},
+};
+
+/* an rlimit value: strict decimal up to 2^64-1, or "unlimited" (RLIM_INFINITY) */
+static uint64_t rlimit_value(const char *s)
+{
+	uint64_t v = 0;
+
+	if (strcmp(s, "unlimited") == 0)
+		return (uint64_t)RLIM_INFINITY;
+	if (!*s || strlen(s) > 20)
+		bad("bad rlimit value: %s", s);
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			bad("bad rlimit value", NULL);
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return v;
+}
+
+static void rlimit_directive(struct app *a, char **f)
+{
+	const struct word *w = rlimit_names;
+	struct rlimit_entry r;
+
+	while (w->name && strcmp(w->name, f[0]) != 0)
+		w++;
+	if (!w->name)
+		bad("unknown rlimit: %s", f[0]);
+	r.resource = (int)w->bits;
+	r.soft = rlimit_value(f[1]);
+	r.hard = rlimit_value(f[2]);
+	if (r.soft > r.hard)
+		bad("rlimit soft value above the hard one: %s", f[0]);
+	for (size_t i = 0; i < a->nrlimits; i++)
+		if (a->rlimits[i].resource == r.resource)
+			bad("repeated rlimit: %s", f[0]);
+	a->rlimits = grow(a->rlimits, a->nrlimits, sizeof r);
+	a->rlimits[a->nrlimits++] = r;
+}
+
 static void app_directive(const struct plan *pl, struct app *a, const char *d, char **f, int n)
 {
 	/* entering, the root and the mount namespace are the running app's own */
 	if (pl->enter && (strcmp(d, "log") == 0 || strcmp(d, "app-root") == 0 ||
 			  strcmp(d, "unshare") == 0))
 		bad("not allowed in an enter plan: %s", d);
+	if (strcmp(d, "rlimit") == 0 && n == 3) {
+		rlimit_directive(a, f);
+		return;
+	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
 		a->log_dir = abs_path(f[0]);
 		/* at least a page: a smaller bound would rotate on almost every write */
@@ -370,6 +423,17 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 	} else if (strcmp(d, "caps-effective") == 0 && !a->have_caps_effective) {
 		a->caps_effective = cap_mask(f[0]);
 		a->have_caps_effective = 1;
+	} else if (strcmp(d, "caps-permitted") == 0 && !a->have_caps_permitted) {
+		a->caps_permitted = cap_mask(f[0]);
+		a->have_caps_permitted = 1;
+	} else if (strcmp(d, "caps-inheritable") == 0 && !a->have_caps_inheritable) {
+		a->caps_inheritable = cap_mask(f[0]);
+		a->have_caps_inheritable = 1;
+	} else if (strcmp(d, "caps-ambient") == 0 && !a->have_caps_ambient) {
+		a->caps_ambient = cap_mask(f[0]);
+		a->have_caps_ambient = 1;
+	} else if (strcmp(d, "wait-fifo") == 0 && !a->wait_fifo) {
+		a->wait_fifo = abs_path(f[0]);
 	} else if (strcmp(d, "no-new-privs") == 0 && !a->have_no_new_privs) {
 		if (strcmp(f[0], "yes") != 0 && strcmp(f[0], "no") != 0)
 			bad("no-new-privs is yes or no", NULL);
@@ -436,6 +500,11 @@ static void check(struct plan *pl)
 
 		if (!a->root || !a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
 			bad("app %s lacks one of app-root, exec, arg, cwd, uid, gid", a->name);
+		/* the other sets are given relative to the effective one; alone they mean nothing */
+		if ((a->have_caps_permitted || a->have_caps_inheritable || a->have_caps_ambient) &&
+		    !a->have_caps_effective)
+			bad("app %s: caps-permitted, caps-inheritable, caps-ambient need caps-effective",
+			    a->name);
 		if (!a->envp) {
 			a->envp = grow(NULL, 0, sizeof *a->envp);
 			a->envp[0] = NULL;
@@ -518,6 +587,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 				bad("bad app name", NULL);
 			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
 			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
+			pl->apps[pl->napps].wait_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
 		} else if (pl->napps) {
 			app_directive(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);

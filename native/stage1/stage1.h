@@ -43,6 +43,11 @@ struct op {
 	mode_t mode;          /* mkdir */
 };
 
+struct rlimit_entry {
+	int resource;
+	uint64_t soft, hard;
+};
+
 struct app {
 	char *name, *root, *exec, *cwd;
 	char **argv;          /* NULL-terminated */
@@ -57,8 +62,13 @@ struct app {
 	int own_mountns;      /* `unshare mount` */
 	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
 	unsigned long log_max;
-	uint64_t caps_bounding, caps_effective;
-	int have_caps_bounding, have_caps_effective;
+	uint64_t caps_bounding, caps_effective, caps_permitted, caps_inheritable, caps_ambient;
+	int have_caps_bounding, have_caps_effective, have_caps_permitted, have_caps_inheritable,
+	    have_caps_ambient;
+	struct rlimit_entry *rlimits; /* `rlimit NAME SOFT HARD`, set before ids change */
+	size_t nrlimits;
+	char *wait_fifo;        /* `wait-fifo PATH`: block before the seal until a byte arrives */
+	int wait_fd;            /* opened O_RDWR by PID 1 before pivot_root; -1 until then */
 	int no_new_privs, have_no_new_privs;
 	int oom_score_adj, have_oom_score_adj;
 	char *seccomp_file;
@@ -120,6 +130,7 @@ void fail_send(int fd, const struct failure *f);
 
 /* app.c: process hygiene shared by the outer process, PID 1 and the app child */
 void close_fds_except(int keep);              /* every fd above 2 but keep (-1: none) */
+void close_fds_except2(int a, int b);         /* every fd above 2 but a and b (-1: none) */
 void signals_reset(void);                     /* all dispositions to SIG_DFL */
 void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 
@@ -142,11 +153,13 @@ int wait_child(pid_t child, const sigset_t *set);
 int enter_main(const char *plan_file);
 
 /* isolate.c */
-void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root */
+void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root; wait-fifo too */
 void isolate_join_cgroups(const struct app *app);
 void isolate_oom_score_adj(const struct app *app);
 void isolate_bounding_set(const struct app *app);  /* before setuid */
+void isolate_rlimits(const struct app *app);       /* before the bounding set is dropped */
 void isolate_capabilities(const struct app *app);  /* after setuid */
+void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, then block */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */

@@ -29,11 +29,11 @@ static void signal_apps(const pid_t *pids, size_t n, int sig)
 			die("kill", "-", errno);
 }
 
-/* status-dir/NAME gets the decimal status, written to a temp file and renamed into place */
-static void write_status(int dirfd, const char *name, int status)
+/* status-dir/NAME gets text, written to a temp file and renamed into place */
+static void write_file(int dirfd, const char *name, const char *text)
 {
-	char tmp[300], text[16];
-	int len = snprintf(text, sizeof text, "%d\n", status), fd;
+	char tmp[320];
+	int len = (int)strlen(text), fd;
 
 	snprintf(tmp, sizeof tmp, ".%s.tmp", name);
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -48,8 +48,17 @@ static void write_status(int dirfd, const char *name, int status)
 		die("status", name, errno);
 }
 
+/* status-dir/NAME gets the decimal status */
+static void write_status(int dirfd, const char *name, int status)
+{
+	char text[16];
+
+	snprintf(text, sizeof text, "%d\n", status);
+	write_file(dirfd, name, text);
+}
+
 static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids, size_t n,
-		       struct applog *log)
+		       struct applog *log, int status_fd)
 {
 	struct failure f;
 	int p[2];
@@ -65,10 +74,18 @@ static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids,
 		app_exec(a, p[1], app_umask, log);
 	close(p[1]);
 	applog_parent(log);
-	if (fail_receive(p[0], &f)) {
-		/* in a PID namespace our exit kills the rest anyway; without one, do it here */
-		signal_apps(pids, n, SIGKILL);
-		fail_exit(&f);
+	/* wait-fifo: the child says "created" when it waits; status-dir/NAME.created says so to
+	 * stage0. It goes on to execve (EOF) or fails (a record) once a byte reaches the FIFO. */
+	while (fail_receive(p[0], &f)) {
+		char marker[300];
+
+		if (strcmp(f.what, "created") != 0 || f.err != 0) {
+			/* in a PID namespace our exit kills the rest anyway; without one, do it here */
+			signal_apps(pids, n, SIGKILL);
+			fail_exit(&f);
+		}
+		snprintf(marker, sizeof marker, "%s.created", a->name);
+		write_file(status_fd, marker, "");
 	}
 	close(p[0]);
 	return pid;
@@ -140,7 +157,7 @@ int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umas
 	if (!pids || !fds)
 		die("calloc", "-", ENOMEM);
 	for (size_t i = 0; i < pl->napps; i++, live++) {
-		pids[i] = start_app(&pl->apps[i], app_umask, pids, i, &logs[i]);
+		pids[i] = start_app(&pl->apps[i], app_umask, pids, i, &logs[i], status_fd);
 		/* the app has exec'd: its PID (as the pod sees it) is where rkt enter finds it */
 		if (pids_fd >= 0)
 			write_status(pids_fd, pl->apps[i].name, (int)pids[i]);

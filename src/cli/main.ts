@@ -107,6 +107,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const subcommand = expandPrefix(program, argv[index]!);
   const rest = argv.slice(index + 1);
+  if (argv[index] === 'oci') {
+    // `rkt oci …` is `rkt-oci …`: runc's command line and flags, not rkt's
+    const { runOci } = await import('./oci/oci-main.js');
+    return runOci(rest);
+  }
   if (subcommand === 'run' || subcommand === 'prepare' || (subcommand === 'help' && (rest[0] === 'run' || rest[0] === 'prepare'))) {
     const { runCommand, prepareCommand, PREPARE_HELP } = await import('./commands/run.js');
     if (subcommand === 'help') {

@@ -30,6 +30,13 @@ export interface AppResources {
   pidsMax?: number;
   /** Deny every device but the runc default list (v1 devices controller). */
   restrictDevices: boolean;
+  /** A CFS quota with its own period (runtime-spec cpu.quota/period), in place of cpuMillis. */
+  cpuQuotaUs?: number;
+  cpuPeriodUs?: number;
+  /** Memory plus swap (v1 memory.memsw.limit_in_bytes); -1 unlimited; absent: twice memoryBytes. */
+  memorySwapBytes?: number;
+  /** v1 device rules in order (`c 1:3 rwm`), written after the runc default list when restrictDevices. */
+  deviceRules?: { allow: boolean; rule: string }[];
 }
 
 export interface AppCgroup {
@@ -108,9 +115,11 @@ export function writeV1Limits(dirs: Record<V1Controller, string>, resources: App
     writeFile(dirs.memory, 'memory.limit_in_bytes', String(resources.memoryBytes));
     // swap as much as the limit (Docker's default), where swap accounting exists
     if (fs.existsSync(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'))) {
-      writeFile(dirs.memory, 'memory.memsw.limit_in_bytes', String(resources.memoryBytes * 2));
+      writeFile(dirs.memory, 'memory.memsw.limit_in_bytes', String(resources.memorySwapBytes ?? resources.memoryBytes * 2));
     }
   }
+  if (resources.cpuPeriodUs !== undefined) writeFile(dirs.cpu, 'cpu.cfs_period_us', String(resources.cpuPeriodUs));
+  if (resources.cpuQuotaUs !== undefined) writeFile(dirs.cpu, 'cpu.cfs_quota_us', String(resources.cpuQuotaUs));
   if (resources.cpuMillis !== undefined) {
     writeFile(dirs.cpu, 'cpu.cfs_period_us', String(CPU_PERIOD_US));
     writeFile(dirs.cpu, 'cpu.cfs_quota_us', String((resources.cpuMillis * CPU_PERIOD_US) / 1000));
@@ -121,13 +130,14 @@ export function writeV1Limits(dirs: Record<V1Controller, string>, resources: App
     writeFile(dirs.devices, 'devices.deny', 'a');
     for (const rule of ALLOWED_DEVICES) writeFile(dirs.devices, 'devices.allow', rule);
   }
+  for (const rule of resources.deviceRules ?? []) writeFile(dirs.devices, rule.allow ? 'devices.allow' : 'devices.deny', rule.rule);
 }
 
 /** The v2 controllers these limits need. */
 export function v2ControllersFor(resources: AppResources): string[] {
   return [
     ...(resources.memoryBytes !== undefined ? ['memory'] : []),
-    ...(resources.cpuMillis !== undefined || resources.cpuShares !== undefined ? ['cpu'] : []),
+    ...(resources.cpuMillis !== undefined || resources.cpuShares !== undefined || resources.cpuQuotaUs !== undefined ? ['cpu'] : []),
     ...(resources.pidsMax !== undefined ? ['pids'] : []),
   ];
 }
@@ -139,6 +149,9 @@ export function writeV2Limits(dir: string, resources: AppResources): void {
     if (fs.existsSync(path.join(dir, 'memory.swap.max'))) writeFile(dir, 'memory.swap.max', String(resources.memoryBytes));
   }
   if (resources.cpuMillis !== undefined) writeFile(dir, 'cpu.max', `${(resources.cpuMillis * CPU_PERIOD_US) / 1000} ${CPU_PERIOD_US}`);
+  if (resources.cpuQuotaUs !== undefined) {
+    writeFile(dir, 'cpu.max', `${resources.cpuQuotaUs < 0 ? 'max' : resources.cpuQuotaUs} ${resources.cpuPeriodUs ?? CPU_PERIOD_US}`);
+  }
   if (resources.cpuShares !== undefined) writeFile(dir, 'cpu.weight', String(sharesToWeight(resources.cpuShares)));
   if (resources.pidsMax !== undefined) writeFile(dir, 'pids.max', String(resources.pidsMax));
 }
@@ -232,4 +245,57 @@ export function removeCgroups(dirs: readonly string[]): void {
     }
   }
   if (failures.length > 0) throw cgroupError(`cannot remove cgroup(s): ${failures.join('; ')}`);
+}
+
+export interface CgroupAtInput {
+  layout: CgroupLayout;
+  /** Absolute: from the hierarchy's root; relative: under the caller's own group (as runc's cgroupfs driver). */
+  cgroupsPath: string;
+  resources: AppResources;
+}
+
+/**
+ * One group at an explicit path (the runtime-spec's `cgroupsPath`), in every v1 controller rkt uses
+ * or once on v2, created with its missing parents (recorded in `created`, deepest first, so removal
+ * takes exactly those) and filled with the limits. On failure, removes what it made.
+ */
+export function createCgroupAt(input: CgroupAtInput): AppCgroup & { created: string[] } {
+  const created: string[] = [];
+  const relative = input.cgroupsPath.split('/').filter((part) => part !== '' && part !== '.');
+  if (relative.includes('..')) throw cgroupError(`cgroupsPath ${input.cgroupsPath} must not contain ".."`);
+  const under = (mount: string, callerPath: string) => path.join(mount, input.cgroupsPath.startsWith('/') ? '/' : callerPath, ...relative);
+  const makeAll = (dir: string, root: string, each?: (parent: string) => void) => {
+    const parts = path.relative(root, dir).split(path.sep).filter((part) => part !== '');
+    let current = root;
+    for (const part of parts) {
+      each?.(current);
+      current = path.join(current, part);
+      if (!fs.existsSync(current)) makeDir(current, created);
+    }
+  };
+  try {
+    if (input.layout.version === 1) {
+      const dirs = {} as Record<V1Controller, string>;
+      for (const controller of V1_CONTROLLERS) {
+        const { mount, callerPath } = input.layout.controllers[controller];
+        dirs[controller] = under(mount, callerPath);
+        makeAll(dirs[controller], mount);
+      }
+      writeV1Limits(dirs, input.resources);
+      return { dirs: V1_CONTROLLERS.map((c) => dirs[c]), views: V1_CONTROLLERS.map((c) => ({ name: c, dir: dirs[c] })), created };
+    }
+    if (input.resources.deviceRules?.length) {
+      throw cgroupError('cgroup v2: device rules need a BPF device program, which rkt does not write yet', 'run on a host with the v1 devices controller, or leave linux.resources.devices empty');
+    }
+    const mount = input.layout.mount;
+    const callerPath = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((line) => line.startsWith('0::'))?.slice(3) ?? '/';
+    const dir = under(mount, callerPath);
+    const needed = v2ControllersFor(input.resources);
+    makeAll(dir, mount, (parent) => enableV2Controllers(parent, needed));
+    writeV2Limits(dir, input.resources);
+    return { dirs: [dir], views: [{ name: '', dir }], created };
+  } catch (error) {
+    removeCgroups(created);
+    throw error;
+  }
 }

@@ -134,3 +134,114 @@ export function encodeProgram(program: readonly Instruction[]): Buffer {
   });
   return out;
 }
+
+/*
+ * Rules with 64-bit argument conditions (the runtime-spec's seccomp format): each rule is a
+ * system call, the conditions that must all hold, and the action; the first rule that matches
+ * decides, and a call no rule matches gets the default action. A block per rule:
+ *
+ *   [ld nr]                      only when a previous block loaded an argument
+ *   jeq NR, 0, <end of block>
+ *   <per condition: ld the high word, test, ld the low word, test; a failing test jumps to
+ *    the end of the block>
+ *   ret ACTION
+ */
+export const BPF_ALU_AND_K = 0x54;
+export const BPF_JMP_JGT_K = 0x25;
+export const BPF_JMP_JGE_K = 0x35;
+
+export type ArgOperator = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'masked-eq';
+
+export interface ArgCondition {
+  arg: number;
+  op: ArgOperator;
+  /** The value compared with, 64 bits. */
+  value: bigint;
+  /** masked-eq: (argument & mask) == value. */
+  mask?: bigint;
+}
+
+export interface ConditionalRule {
+  syscall: string;
+  action: number;
+  /** All must hold; none: the rule always matches its call. */
+  conditions: ArgCondition[];
+}
+
+export interface ConditionalProfile {
+  defaultAction: number;
+  foreignAction: number;
+  rules: ConditionalRule[];
+}
+
+/** An instruction whose jump offsets may name the end of its block ('end'). */
+type BlockInstruction = { code: number; jt: number | 'end'; jf: number | 'end'; k: number };
+
+const argHigh = (index: number): number => 20 + 8 * index;
+const low32 = (value: bigint): number => Number(value & 0xffffffffn);
+const high32 = (value: bigint): number => Number((value >> 32n) & 0xffffffffn);
+
+function conditionCode(condition: ArgCondition): BlockInstruction[] {
+  const ld = (offset: number): BlockInstruction => ({ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: offset });
+  const j = (code: number, k: number, jt: number | 'end', jf: number | 'end'): BlockInstruction => ({ code, jt, jf, k: k >>> 0 });
+  const hi = argHigh(condition.arg);
+  const lo = argLow(condition.arg);
+  const vh = high32(condition.value);
+  const vl = low32(condition.value);
+  switch (condition.op) {
+    case 'eq':
+      return [ld(hi), j(BPF_JMP_JEQ_K, vh, 0, 'end'), ld(lo), j(BPF_JMP_JEQ_K, vl, 0, 'end')];
+    case 'ne':
+      return [ld(hi), j(BPF_JMP_JEQ_K, vh, 0, 2), ld(lo), j(BPF_JMP_JEQ_K, vl, 'end', 0)];
+    case 'masked-eq': {
+      const mask = condition.mask ?? 0xffffffffffffffffn;
+      return [
+        ld(hi), { code: BPF_ALU_AND_K, jt: 0, jf: 0, k: high32(mask) }, j(BPF_JMP_JEQ_K, vh, 0, 'end'),
+        ld(lo), { code: BPF_ALU_AND_K, jt: 0, jf: 0, k: low32(mask) }, j(BPF_JMP_JEQ_K, vl, 0, 'end'),
+      ];
+    }
+    case 'gt':
+    case 'ge':
+      // high above: holds; high equal: the low words decide; high below: fails
+      return [ld(hi), j(BPF_JMP_JGT_K, vh, 3, 0), j(BPF_JMP_JEQ_K, vh, 0, 'end'), ld(lo), j(condition.op === 'gt' ? BPF_JMP_JGT_K : BPF_JMP_JGE_K, vl, 0, 'end')];
+    case 'lt':
+    case 'le':
+      // high above: fails; high equal: the low words decide; high below: holds
+      return [ld(hi), j(BPF_JMP_JGT_K, vh, 'end', 0), j(BPF_JMP_JEQ_K, vh, 0, 2), ld(lo), j(condition.op === 'lt' ? BPF_JMP_JGE_K : BPF_JMP_JGT_K, vl, 'end', 0)];
+  }
+}
+
+function resolveBlock(block: BlockInstruction[], syscall: string): Instruction[] {
+  return block.map((ins, i) => {
+    const toEnd = block.length - i - 1;
+    if (toEnd > 255) throw new RktError('usage', 'ERR_SECCOMP_PROGRAM_TOO_LARGE', `seccomp: the rule for ${syscall} has too many conditions`);
+    return { code: ins.code, jt: ins.jt === 'end' ? toEnd : ins.jt, jf: ins.jf === 'end' ? toEnd : ins.jf, k: ins.k >>> 0 };
+  });
+}
+
+export function compileConditionalSeccomp(profile: ConditionalProfile, arch: string = process.arch): Instruction[] {
+  const { table, auditArch } = syscallTable(arch);
+  const program: Instruction[] = [
+    stmt(BPF_LD_W_ABS, DATA_ARCH),
+    jump(BPF_JMP_JEQ_K, auditArch, 1, 0),
+    stmt(BPF_RET_K, SECCOMP_RET_KILL_PROCESS),
+    stmt(BPF_LD_W_ABS, DATA_NR),
+    jump(BPF_JMP_JSET_K, X32_SYSCALL_BIT, 0, 1),
+    stmt(BPF_RET_K, profile.foreignAction),
+  ];
+  let holdsNr = true;
+  for (const rule of profile.rules) {
+    for (const condition of rule.conditions) {
+      if (!Number.isInteger(condition.arg) || condition.arg < 0 || condition.arg > 5) {
+        throw new RktError('usage', 'ERR_SECCOMP_INVALID', `seccomp: ${rule.syscall}: argument index ${condition.arg} is not 0 to 5`);
+      }
+    }
+    const body = resolveBlock([...rule.conditions.flatMap(conditionCode), { code: BPF_RET_K, jt: 0, jf: 0, k: rule.action >>> 0 }], rule.syscall);
+    if (!holdsNr) program.push(stmt(BPF_LD_W_ABS, DATA_NR));
+    program.push(jump(BPF_JMP_JEQ_K, syscallNumber(table, rule.syscall), 0, body.length), ...body);
+    holdsNr = rule.conditions.length === 0;
+  }
+  program.push(stmt(BPF_RET_K, profile.defaultAction));
+  if (program.length > 4096) throw new RktError('usage', 'ERR_SECCOMP_PROGRAM_TOO_LARGE', `seccomp: the filter has ${program.length} instructions (at most 4096)`);
+  return program;
+}

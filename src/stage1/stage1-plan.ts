@@ -65,6 +65,19 @@ export interface AppPlan {
   capsBounding?: string;
   /** Effective = permitted set set after setuid (inheritable, ambient cleared); absent: untouched. */
   capsEffective?: string;
+  /** Permitted set after setuid; absent: the effective set. Needs capsEffective. */
+  capsPermitted?: string;
+  /** Inheritable set after setuid; absent: empty. Needs capsEffective. */
+  capsInheritable?: string;
+  /** Raised into the ambient set after capset (each must be permitted and inheritable). */
+  capsAmbient?: string;
+  /** `rlimit NAME SOFT HARD`, set after chroot while still root; values decimal or `unlimited`. */
+  rlimits?: { name: string; soft: string; hard: string }[];
+  /**
+   * `wait-fifo PATH`: a FIFO on the host; the app's child, ready but for the seccomp filter and
+   * execve, makes PID 1 write `<status-dir>/<app>.created` and blocks until a byte can be read.
+   */
+  waitFifo?: string;
   noNewPrivs?: boolean;
   oomScoreAdj?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
@@ -154,6 +167,11 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
     ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
+    ...(app.capsPermitted === undefined ? [] : [line('caps-permitted', app.capsPermitted)]),
+    ...(app.capsInheritable === undefined ? [] : [line('caps-inheritable', app.capsInheritable)]),
+    ...(app.capsAmbient === undefined ? [] : [line('caps-ambient', app.capsAmbient)]),
+    ...(app.rlimits ?? []).map((limit) => line('rlimit', limit.name, limit.soft, limit.hard)),
+    ...(app.waitFifo === undefined ? [] : [line('wait-fifo', app.waitFifo)]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
   ];
@@ -192,7 +210,8 @@ export function serializePlan(plan: Stage1Plan): string {
     line('status-dir', plan.statusDir),
     line('namespaces', plan.namespaces.join(',')),
     ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
-    line('hostname', plan.hostname),
+    // empty: the pod keeps the host name it inherits (the OCI runtime without a uts namespace)
+    ...(plan.hostname === '' ? [] : [line('hostname', plan.hostname)]),
     line('root', plan.root),
     ...plan.steps.map(stepLine),
   ];

@@ -1,0 +1,375 @@
+/**
+ * A bundle's config.json translated into the stage1 plan the helper already executes: one app,
+ * `container`, whose root is the bundle's rootfs (the pod root itself), waiting on a FIFO until
+ * `start`. Every field is either carried out or refused by name; nothing security-relevant is
+ * ignored. The cgroup is created here (stage0's job for `rkt run`), the seccomp program compiled
+ * and written to the container's state directory.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { RktError } from '../errors/rkt-error.js';
+import { CAPABILITY_NUMBERS, capabilityMask, formatCapabilityMask } from '../isolation/capabilities.js';
+import { ALLOWED_DEVICES, createCgroupAt, detectCgroupLayout, removeCgroups, type AppResources } from '../isolation/cgroups.js';
+import { compileConditionalSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
+import type { OciMount, OciResources, OciRuntimeConfig } from '../schema/oci-runtime-config.js';
+import type { AppPlan, MountFlag, MountOption, MountStep, Namespace, PodStep, Stage1Plan } from '../stage1/stage1-plan.js';
+import { ociSeccompProfile } from './oci-seccomp.js';
+
+export const APP_NAME = 'container';
+
+export interface ContainerFiles {
+  dir: string;
+  plan: string;
+  errorFile: string;
+  statusDir: string;
+  fifo: string;
+  seccomp: string;
+  created: string;
+}
+
+export function containerFiles(dir: string): ContainerFiles {
+  return {
+    dir,
+    plan: path.join(dir, 'plan'),
+    errorFile: path.join(dir, 'error.json'),
+    statusDir: path.join(dir, 'status'),
+    fifo: path.join(dir, 'exec.fifo'),
+    seccomp: path.join(dir, 'seccomp.bpf'),
+    created: path.join(dir, 'status', `${APP_NAME}.created`),
+  };
+}
+
+export function unsupported(field: string, problem = 'is not supported yet'): RktError {
+  return new RktError('usage', 'ERR_OCI_CONFIG_UNSUPPORTED', `config.json field ${field} ${problem}`, { hint: 'see docs/oci-runtime.md for what rkt-oci supports' });
+}
+
+const present = (value: unknown): boolean =>
+  value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0) && !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value as object).length === 0);
+
+const FLAG_OPTIONS: Record<string, MountFlag[]> = {
+  ro: ['ro'], nosuid: ['nosuid'], nodev: ['nodev'], noexec: ['noexec'], bind: ['bind'], rbind: ['bind', 'rec'], remount: ['remount'],
+  private: ['private'], rprivate: ['private', 'rec'], slave: ['slave'], rslave: ['slave', 'rec'], shared: ['shared'], rshared: ['shared', 'rec'],
+  strictatime: ['strictatime'], relatime: ['relatime'], noatime: ['noatime'],
+};
+/** The defaults the kernel applies anyway. */
+const NO_OP_OPTIONS = new Set(['rw', 'suid', 'dev', 'exec', 'async', 'atime', 'defaults', 'norelatime', 'nostrictatime', 'diratime', 'loud', 'nomand']);
+/** Flags the helper cannot set; refused rather than passed as data, where the kernel would mistake them. */
+const REFUSED_OPTIONS = new Set([
+  'unbindable', 'runbindable', 'sync', 'dirsync', 'mand', 'nodiratime', 'silent', 'iversion', 'noiversion', 'lazytime', 'nolazytime',
+  'nosymfollow', 'symfollow', 'tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
+  'rnoatime', 'ratime', 'rrelatime', 'rstrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow',
+]);
+const KERNEL_FILESYSTEMS = new Set(['/proc', '/sys', '/dev']);
+
+function mountStep(mount: OciMount, index: number, bundle: string): MountStep {
+  const field = `mounts.${index}`;
+  if (present(mount.uidMappings) || present(mount.gidMappings)) throw unsupported(`${field}.uidMappings`, '(id-mapped mounts) is not supported yet');
+  if (!mount.destination.startsWith('/')) throw unsupported(`${field}.destination`, `must be an absolute path, not "${mount.destination}"`);
+  const flags: MountFlag[] = [];
+  const data: string[] = [];
+  for (const option of mount.options ?? []) {
+    const known = FLAG_OPTIONS[option];
+    if (known) flags.push(...known.filter((flag) => !flags.includes(flag)));
+    else if (REFUSED_OPTIONS.has(option)) throw unsupported(`${field}.options`, `option "${option}" is not supported yet`);
+    else if (!NO_OP_OPTIONS.has(option)) data.push(option);
+  }
+  const bind = mount.type === 'bind' || flags.includes('bind');
+  if (bind && !flags.includes('bind')) flags.push('bind');
+  const options: MountOption[] = KERNEL_FILESYSTEMS.has(mount.destination) ? ['nofollow'] : [];
+  let source = mount.source;
+  if (bind) {
+    if (source === undefined) throw unsupported(`${field}.source`, 'is required for a bind mount');
+    source = path.resolve(bundle, source);
+    let isDir: boolean;
+    try {
+      isDir = fs.statSync(source).isDirectory();
+    } catch (error) {
+      throw unsupported(`${field}.source`, `cannot be bound: ${(error as Error).message}`);
+    }
+    options.push(isDir ? 'mkdir' : 'mkfile');
+  } else {
+    if (mount.type === undefined) throw unsupported(`${field}.type`, 'is required unless the mount is a bind mount');
+    options.push('mkdir');
+  }
+  return {
+    kind: 'mount',
+    ...(source === undefined ? {} : { source }),
+    target: mount.destination,
+    ...(bind ? {} : { fstype: mount.type! }),
+    flags,
+    ...(data.length > 0 && !bind ? { data: data.join(',') } : {}),
+    options,
+  };
+}
+
+/** The container's cgroups, read-only at the destination: one bind on v2, a tmpfs of binds on v1. */
+function cgroupViewSteps(destination: string, views: { name: string; dir: string }[], readOnly: boolean): PodStep[] {
+  const flags: MountFlag[] = [...(readOnly ? (['ro'] as const) : []), 'nosuid', 'nodev', 'noexec'];
+  if (views.length === 1 && views[0]!.name === '') {
+    return [{ kind: 'mount', source: views[0]!.dir, target: destination, flags: ['bind', ...flags], options: ['mkdir', 'nofollow'] }];
+  }
+  return [
+    { kind: 'mount', source: 'tmpfs', target: destination, fstype: 'tmpfs', flags: ['nosuid', 'nodev', 'noexec'], data: 'mode=755,size=64k', options: ['mkdir', 'nofollow'] },
+    ...views.map((view): PodStep => ({ kind: 'mount', source: view.dir, target: `${destination}/${view.name}`, flags: ['bind', ...flags], options: ['mkdir', 'nofollow'] })),
+    ...(readOnly ? [{ kind: 'mount', target: destination, flags: ['bind', 'remount', ...flags], options: ['nofollow'] } as PodStep] : []),
+  ];
+}
+
+const DEFAULT_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
+/** runc's default devices and /dev symlinks, then linux.devices bound from the host's identical nodes. */
+function devSteps(config: OciRuntimeConfig, hasPts: boolean): PodStep[] {
+  const steps: PodStep[] = DEFAULT_DEVICES.map((name): PodStep => ({ kind: 'mount', source: `/dev/${name}`, target: `/dev/${name}`, flags: ['bind'], options: ['mkfile', 'nofollow'] }));
+  for (const [i, device] of (config.linux?.devices ?? []).entries()) {
+    const field = `linux.devices.${i}`;
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(device.path);
+    } catch {
+      stat = undefined;
+    }
+    const kindMatches = stat && ((device.type === 'b' && stat.isBlockDevice()) || ((device.type === 'c' || device.type === 'u') && stat.isCharacterDevice()) || (device.type === 'p' && stat.isFIFO()));
+    const major = stat ? Number((BigInt(stat.rdev) >> 8n) & 0xfffn) : -1;
+    const minor = stat ? Number((BigInt(stat.rdev) & 0xffn) | ((BigInt(stat.rdev) >> 12n) & 0xfff00n)) : -1;
+    if (!kindMatches || (device.type !== 'p' && (major !== device.major || minor !== device.minor))) {
+      throw unsupported(field, `(${device.path} ${device.type} ${device.major ?? ''}:${device.minor ?? ''}) can only be bound from an identical node at the same path on the host, and there is none`);
+    }
+    if (device.fileMode !== undefined || device.uid !== undefined || device.gid !== undefined) {
+      if ((device.uid ?? stat!.uid) !== stat!.uid || (device.gid ?? stat!.gid) !== stat!.gid || (device.fileMode !== undefined && (device.fileMode & 0o7777) !== (stat!.mode & 0o7777))) {
+        throw unsupported(field, 'asks for an owner or mode other than the host node\'s, which a bind mount cannot give');
+      }
+    }
+    steps.push({ kind: 'mount', source: device.path, target: device.path, flags: ['bind'], options: ['mkfile'] });
+  }
+  steps.push(
+    { kind: 'symlink', target: '/proc/self/fd', linkPath: '/dev/fd' },
+    { kind: 'symlink', target: '/proc/self/fd/0', linkPath: '/dev/stdin' },
+    { kind: 'symlink', target: '/proc/self/fd/1', linkPath: '/dev/stdout' },
+    { kind: 'symlink', target: '/proc/self/fd/2', linkPath: '/dev/stderr' },
+    ...(hasPts ? [{ kind: 'symlink', target: 'pts/ptmx', linkPath: '/dev/ptmx' } as PodStep] : []),
+  );
+  return steps;
+}
+
+function maskSteps(config: OciRuntimeConfig, rootfs: string): PodStep[] {
+  const kindOf = (target: string): 'dir' | 'file' => {
+    // /proc and /sys in the container are this kernel's; anything else is looked at in the rootfs
+    const where = target.startsWith('/proc/') || target.startsWith('/sys/') ? target : path.join(rootfs, target);
+    try {
+      return fs.statSync(where).isDirectory() ? 'dir' : 'file';
+    } catch {
+      return 'file';
+    }
+  };
+  return [
+    ...(config.linux?.maskedPaths ?? []).map((target): PodStep =>
+      kindOf(target) === 'dir'
+        ? { kind: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags: ['ro', 'nosuid', 'nodev', 'noexec'], data: 'size=0', options: ['optional'] }
+        : { kind: 'mount', source: '/dev/null', target, flags: ['bind'], options: ['optional'] },
+    ),
+    ...(config.linux?.readonlyPaths ?? []).map((target): PodStep => ({
+      kind: 'mount', target, flags: ['bind', 'rec', 'ro', 'nosuid', 'nodev', 'noexec'], options: ['self', 'optional'],
+    })),
+  ];
+}
+
+const NAMESPACES: Record<string, Namespace | undefined> = { pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts' };
+
+function namespaces(config: OciRuntimeConfig): Namespace[] {
+  const out: Namespace[] = [];
+  for (const [i, ns] of (config.linux?.namespaces ?? []).entries()) {
+    const field = `linux.namespaces.${i}`;
+    const mapped = NAMESPACES[ns.type];
+    if (!mapped) throw unsupported(field, `(type "${ns.type}") is not supported yet`);
+    if (ns.path !== undefined && ns.path !== '') throw unsupported(`${field}.path`, `(joining the ${ns.type} namespace ${ns.path}) is not supported yet`);
+    if (out.includes(mapped)) throw unsupported(field, `repeats the ${ns.type} namespace`);
+    out.push(mapped);
+  }
+  if (!out.includes('mount')) throw unsupported('linux.namespaces', 'must include a mount namespace (the container\'s mounts would change the host otherwise)');
+  return out;
+}
+
+function resources(config: OciRuntimeConfig): AppResources {
+  const r: OciResources = config.linux?.resources ?? {};
+  const refuse = (field: string, value: unknown) => {
+    if (present(value)) throw unsupported(`linux.resources.${field}`);
+  };
+  refuse('blockIO', r.blockIO);
+  refuse('hugepageLimits', r.hugepageLimits);
+  refuse('network', r.network);
+  refuse('rdma', r.rdma);
+  refuse('unified', r.unified);
+  const out: AppResources = { restrictDevices: false };
+  if (r.memory) {
+    refuse('memory.reservation', r.memory.reservation);
+    refuse('memory.kernelTCP', r.memory.kernelTCP);
+    refuse('memory.swappiness', r.memory.swappiness);
+    if (r.memory.disableOOMKiller) refuse('memory.disableOOMKiller', true);
+    if (r.memory.limit !== undefined && r.memory.limit > 0) out.memoryBytes = r.memory.limit;
+    if (r.memory.swap !== undefined && r.memory.swap !== 0) out.memorySwapBytes = r.memory.swap;
+  }
+  if (r.cpu) {
+    for (const key of ['realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle', 'burst'] as const) if (r.cpu[key] !== undefined && r.cpu[key] !== '' && r.cpu[key] !== 0) refuse(`cpu.${key}`, r.cpu[key]);
+    if (r.cpu.shares !== undefined && r.cpu.shares !== 0) out.cpuShares = r.cpu.shares;
+    if (r.cpu.quota !== undefined && r.cpu.quota !== 0) out.cpuQuotaUs = r.cpu.quota;
+    if (r.cpu.period !== undefined && r.cpu.period !== 0) out.cpuPeriodUs = r.cpu.period;
+  }
+  if (r.pids?.limit !== undefined && r.pids.limit > 0) out.pidsMax = r.pids.limit;
+  if (r.devices && r.devices.length > 0) {
+    const rules = r.devices.map((rule) => {
+      const type = rule.type ?? 'a';
+      const number = (value: number | null | undefined) => (value === undefined || value === null || value < 0 ? '*' : String(value));
+      return { allow: rule.allow, rule: type === 'a' ? 'a' : `${type} ${number(rule.major)}:${number(rule.minor)} ${rule.access || 'rwm'}` };
+    });
+    // runc appends its default device list after the configuration's rules
+    out.deviceRules = [...rules, ...ALLOWED_DEVICES.map((rule) => ({ allow: true, rule }))];
+  }
+  return out;
+}
+
+const RLIMITS = new Set([
+  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK',
+  'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
+]);
+
+function rlimitValue(value: number, field: string): string {
+  if (value >= 2 ** 64 - 1) return 'unlimited';
+  if (!Number.isSafeInteger(value)) throw unsupported(field, `(${value}) is above 2^53 and cannot be read exactly from JSON here`);
+  return String(value);
+}
+
+function capabilitySets(config: OciRuntimeConfig, notes: string[]): Pick<AppPlan, 'capsBounding' | 'capsEffective' | 'capsPermitted' | 'capsInheritable' | 'capsAmbient'> {
+  const caps = config.process?.capabilities ?? {};
+  const mask = (set: keyof typeof caps) => {
+    const names = (caps[set] ?? []).filter((name) => {
+      if (name in CAPABILITY_NUMBERS) return true;
+      notes.push(`capabilities: ignoring ${name} in ${set}, unknown to this kernel's list`);
+      return false;
+    });
+    return formatCapabilityMask(capabilityMask(names));
+  };
+  // The kernel raises an ambient capability only if it is permitted and inheritable; runc (1.2)
+  // skips the others with a warning, and so does rkt-oci (a note under --debug).
+  const ambient = (caps.ambient ?? []).filter((name) => {
+    const ok = (caps.permitted ?? []).includes(name) && (caps.inheritable ?? []).includes(name);
+    if (!ok && name in CAPABILITY_NUMBERS) notes.push(`capabilities: not raising ${name} into the ambient set: it is not both permitted and inheritable`);
+    return ok;
+  });
+  // an absent set is empty: a container gets no capability it was not given
+  return {
+    capsBounding: mask('bounding'), capsEffective: mask('effective'), capsPermitted: mask('permitted'), capsInheritable: mask('inheritable'),
+    capsAmbient: formatCapabilityMask(capabilityMask(ambient.filter((name) => name in CAPABILITY_NUMBERS))),
+  };
+}
+
+export interface OciPlanInput {
+  id: string;
+  bundle: string;
+  config: OciRuntimeConfig;
+  files: ContainerFiles;
+  lockFd: number;
+  /** Messages for --debug: what was skipped and why. */
+  notes: string[];
+}
+
+export interface OciPlan {
+  plan: Stage1Plan;
+  rootfs: string;
+  /** Cgroup directories made, deepest first (what delete removes), and the ones the app joins. */
+  cgroupsCreated: string[];
+  cgroupDirs: string[];
+}
+
+export function buildOciPlan(input: OciPlanInput): OciPlan {
+  const { config, files } = input;
+  const proc = config.process;
+  if (!proc) throw unsupported('process', 'is required by rkt-oci create');
+  if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
+  if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
+  if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
+  if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
+  for (const key of ['commandLine', 'scheduler', 'ioPriority', 'execCPUAffinity'] as const) if (present(proc[key])) throw unsupported(`process.${key}`);
+  if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
+  if (proc.user.username) throw unsupported('process.user.username', '(a Windows field) is not supported');
+  const linux = config.linux ?? {};
+  for (const key of ['uidMappings', 'gidMappings', 'timeOffsets', 'intelRdt', 'personality', 'memoryPolicy', 'netDevices'] as const) if (present(linux[key])) throw unsupported(`linux.${key}`);
+  if (present(linux.sysctl)) throw unsupported('linux.sysctl');
+  if (linux.mountLabel) throw unsupported('linux.mountLabel', '(SELinux) is not supported');
+  for (const key of ['solaris', 'windows', 'vm', 'zos'] as const) if (present(config[key])) throw unsupported(key, 'is not for Linux containers');
+  for (const key of ['createContainer', 'startContainer'] as const) if (present(config.hooks?.[key])) throw unsupported(`hooks.${key}`, '(hooks run inside the container) is not supported yet');
+  const propagation = linux.rootfsPropagation;
+  if (propagation && propagation !== 'private' && propagation !== 'rprivate') {
+    throw unsupported('linux.rootfsPropagation', `"${propagation}" is not supported yet (the container's mounts are always private)`);
+  }
+
+  const rootfs = path.resolve(input.bundle, config.root.path);
+  if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw unsupported('root.path', `(${rootfs}) is not a directory`);
+  const ns = namespaces(config);
+  if (config.hostname && !ns.includes('uts')) throw unsupported('hostname', 'needs a uts namespace in linux.namespaces');
+  if (config.domainname) throw unsupported('domainname');
+  for (const [i, limit] of (proc.rlimits ?? []).entries()) if (!RLIMITS.has(limit.type)) throw unsupported(`process.rlimits.${i}.type`, `"${limit.type}" is not an rlimit`);
+
+  const caps = capabilitySets(config, input.notes);
+  let seccompFile: string | undefined;
+  if (linux.seccomp) {
+    const effective = BigInt(`0x${caps.capsEffective}`);
+    if (!proc.noNewPrivileges && (effective & (1n << 21n)) === 0n) {
+      throw unsupported('linux.seccomp', 'without process.noNewPrivileges needs CAP_SYS_ADMIN in the effective set (rkt loads the filter last, after the capabilities are set); set process.noNewPrivileges to true');
+    }
+    const program = compileConditionalSeccomp(ociSeccompProfile(linux.seccomp, input.notes));
+    fs.writeFileSync(files.seccomp, encodeProgram(program), { mode: 0o600 });
+    seccompFile = files.seccomp;
+  }
+
+  const layout = detectCgroupLayout();
+  const cgroup = createCgroupAt({ layout, cgroupsPath: linux.cgroupsPath || input.id, resources: resources(config) });
+  try {
+    const mounts = config.mounts ?? [];
+    const steps: PodStep[] = [];
+    mounts.forEach((mount, index) => {
+      if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
+        steps.push(...cgroupViewSteps(mount.destination, cgroup.views, (mount.options ?? []).includes('ro')));
+        return;
+      }
+      steps.push(mountStep(mount, index, input.bundle));
+      if (mount.destination === '/dev') steps.push(...devSteps(config, mounts.some((m) => m.destination === '/dev/pts')));
+    });
+    steps.push(...maskSteps(config, rootfs));
+    steps.push({ kind: 'mkdir', path: proc.cwd, mode: 0o755 });
+    if (config.root.readonly) steps.push({ kind: 'mount', target: '/', flags: ['bind', 'remount', 'ro'], options: [] });
+
+    const app: AppPlan = {
+      name: APP_NAME,
+      root: '/',
+      exec: proc.args[0]!,
+      argv: proc.args,
+      env: proc.env ?? [],
+      cwd: proc.cwd,
+      uid: proc.user.uid,
+      gid: proc.user.gid,
+      groups: proc.user.additionalGids ?? [],
+      cgroups: cgroup.dirs,
+      ...caps,
+      noNewPrivs: proc.noNewPrivileges ?? false,
+      ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
+      rlimits: (proc.rlimits ?? []).map((limit, i) => ({ name: limit.type, soft: rlimitValue(limit.soft, `process.rlimits.${i}.soft`), hard: rlimitValue(limit.hard, `process.rlimits.${i}.hard`) })),
+      waitFifo: files.fifo,
+      ...(seccompFile === undefined ? {} : { seccompFile }),
+    };
+    const plan: Stage1Plan = {
+      podDir: files.dir,
+      lockFd: input.lockFd,
+      errorFile: files.errorFile,
+      statusDir: files.statusDir,
+      namespaces: ns,
+      hostname: config.hostname ?? '',
+      root: rootfs,
+      steps,
+      apps: [app],
+    };
+    return { plan, rootfs, cgroupsCreated: cgroup.created, cgroupDirs: cgroup.dirs };
+  } catch (error) {
+    removeCgroups(cgroup.created);
+    throw error;
+  }
+}
