@@ -181,9 +181,12 @@ describe('parseRunArgs: pod and volume flags (issue 4)', () => {
     assert.deepEqual(args.apps[1], { image: 'oci:/b', environment: [], readonlyRootfs: false });
   });
 
-  it('refuses per-app flags before any image', () => {
-    assertUsageError(['--mount=volume=a,target=/x', 'oci:/a'], /--mount applies to an image/);
+  it('refuses per-app flags before any image, except --mount, which then applies to every app (rkt §1.6)', () => {
     assertUsageError(['--readonly-rootfs', 'oci:/a'], /--readonly-rootfs applies to an image/);
+    assertUsageError(['--name=x', 'oci:/a'], /--name applies to an image/);
+    const args = parseRunArgs(['--mount=volume=a,target=/x', '--mount', 'volume=b,target=/y', 'oci:/a', '--mount=volume=c,target=/x']);
+    assert.deepEqual(args.podMounts, ['volume=a,target=/x', 'volume=b,target=/y']);
+    assert.deepEqual(args.apps[0]?.mounts, ['volume=c,target=/x']);
   });
 });
 

@@ -36,6 +36,8 @@ export interface RunArgs {
   interactive?: boolean;
   /** `--volume` values, unparsed (stage0/pod-volumes.ts parses them). */
   volumes?: string[];
+  /** `--mount` values given before the first image: they apply to every app (rkt §1.6). */
+  podMounts?: string[];
   podManifest?: string;
   /** `rkt prepare --quiet`. */
   quiet?: boolean;
@@ -243,6 +245,9 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       current.readonlyRootfs = inlineValue === undefined ? true : parseBoolean(name, inlineValue);
     } else if ((POD_VALUE_FLAGS as readonly string[]).includes(name)) {
       applyPodFlag(args, name as PodValueFlag, takeValue());
+    } else if (name === 'mount' && !current) {
+      // rkt: the one per-app flag allowed before the first image, where it applies to all apps
+      (args.podMounts ??= []).push(takeValue());
     } else if ((APP_VALUE_FLAGS as readonly string[]).includes(name)) {
       if (!current) throw usageError(`flag --${name} applies to an image and must follow one`, `write it after the image: rkt run IMAGE --${name}=...`);
       applyAppFlag(current, name as AppValueFlag, takeValue());
@@ -289,6 +294,9 @@ Pod flags:
   --uuid-file-save=FILE   write the pod's UUID to FILE as soon as it is known
   --pull-policy=POLICY    new: fetch only images the store lacks (default); update: always
                           check the source; never: use the store only
+  --pod-manifest=FILE     run the pod an appc pod manifest describes (its images by ID or
+                          name, from the store only); no images, --volume, --mount, --port,
+                          environment flags or --pull-policy=never|update with it
 
 Image flags (after the image they apply to):
   --name=NAME             the app's name (default: from the image)
@@ -299,7 +307,9 @@ Image flags (after the image they apply to):
   --environment=NAME=VALUE an environment variable for this app (repeatable)
   --supplementary-gids=G1,G2 supplementary group ids instead of the image user's
   --readonly-rootfs       mount the app's root filesystem read-only
-  --mount=volume=NAME,target=PATH  mount a --volume at PATH inside this app (repeatable)
+  --mount=volume=NAME,target=PATH  mount a --volume at PATH inside this app (repeatable);
+                          before the first image: inside every app (an app's own --mount
+                          on the same path wins)
   --annotation=NAME=VALUE  an app annotation in the pod manifest (repeatable)
   --user-annotation=NAME=VALUE, --user-label=NAME=VALUE  free-form, recorded in the manifest
   --caps-retain=CAP,...   the app's capability bounding set is exactly these (e.g. CAP_NET_ADMIN)

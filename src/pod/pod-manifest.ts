@@ -39,6 +39,13 @@ export interface PodManifestVolume {
   gid?: number;
 }
 
+/** appc's ExposedPort: a host port forwarded to the app port `name` (rkt's --port). */
+export interface PodManifestPort {
+  name: string;
+  hostPort: number;
+  hostIP?: string;
+}
+
 export interface PodManifest {
   acKind: 'PodManifest';
   acVersion: string;
@@ -46,17 +53,20 @@ export interface PodManifest {
   volumes: PodManifestVolume[];
   isolators: unknown[];
   annotations: NameValue[];
-  ports: unknown[];
+  ports: PodManifestPort[];
 }
 
-export function newPodManifest(apps: PodManifestApp[], volumes: PodManifestVolume[] = []): PodManifest {
+/** rkt's own pod annotation; user annotations (from --pod-manifest) follow it. */
+const RKT_POD_ANNOTATIONS: NameValue[] = [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }];
+
+export function newPodManifest(apps: PodManifestApp[], volumes: PodManifestVolume[] = [], ports: PodManifestPort[] = [], annotations: NameValue[] = []): PodManifest {
   return {
     acKind: 'PodManifest',
     acVersion: APPC_VERSION,
     apps,
     volumes,
     isolators: [],
-    annotations: [{ name: 'coreos.com/rkt/stage1/mutable', value: 'false' }],
-    ports: [],
+    annotations: [...RKT_POD_ANNOTATIONS, ...annotations.filter((a) => !RKT_POD_ANNOTATIONS.some((own) => own.name === a.name))],
+    ports,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mountPointName, parseMountFlag, parseVolumeFlag, resolveAppMounts, type Volume } from './pod-volumes.js';
+import { mergeMounts, mountPointName, parseMountFlag, parseVolumeFlag, resolveAppMounts, type Volume } from './pod-volumes.js';
 
 function assertCode(fn: () => unknown, code: string, pattern: RegExp): void {
   assert.throws(fn, (error: Error & { code?: string }) => {
@@ -96,5 +96,14 @@ describe('resolveAppMounts', () => {
 describe('mountPointName', () => {
   it('turns a path into an AC name', () => {
     assert.equal(mountPointName('/var/lib/Data_1'), 'var-lib-data-1');
+  });
+});
+
+describe('mergeMounts: --mount before the first image', () => {
+  it('gives every app the pod-wide mounts, except where the app mounts the same path itself', () => {
+    const own = [{ volume: 'mine', target: '/data' }];
+    const podWide = [{ volume: 'shared', target: '/data' }, { volume: 'logs', target: '/logs' }];
+    assert.deepEqual(mergeMounts(own, podWide), [{ volume: 'mine', target: '/data' }, { volume: 'logs', target: '/logs' }]);
+    assert.deepEqual(mergeMounts([], podWide), podWide);
   });
 });

@@ -147,6 +147,11 @@ export function parseMountFlag(value: string): MountRequest {
   return { volume: checkVolumeName(volume, flag, value), target: checkMountTarget(target, flag, value) };
 }
 
+/** rkt §1.6: pod-wide mounts (`--mount` before the first image) apply to every app; the app's own mount on the same path wins. */
+export function mergeMounts(own: readonly MountRequest[], podWide: readonly MountRequest[]): MountRequest[] {
+  return [...own, ...podWide.filter((mount) => !own.some((mine) => mine.target === mount.target))];
+}
+
 /** Volumes are named once per pod. */
 export function checkUniqueVolumes(volumes: readonly Volume[]): void {
   const seen = new Set<string>();

@@ -8,11 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
-import { newPodManifest, type PodManifestApp, type PodManifestVolume } from '../pod/pod-manifest.js';
+import { parsePortFlag, type PortForward } from '../net/port-flags.js';
+import { newPodManifest, type NameValue, type PodManifestApp, type PodManifestPort, type PodManifestVolume } from '../pod/pod-manifest.js';
 import { podPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { parseEnvFile } from './app-exec.js';
-import { checkUniqueVolumes, parseMountFlag, parseVolumeFlag, resolveAppMounts, type AppMount, type Volume } from './pod-volumes.js';
+import { checkUniqueVolumes, mergeMounts, parseMountFlag, parseVolumeFlag, resolveAppMounts, type AppMount, type Volume } from './pod-volumes.js';
 import { withStoreInUse } from '../store/store-lock.js';
 import type { PullPolicy } from './fetch-image.js';
 import type { BlobProgress } from './import-image.js';
@@ -29,6 +30,14 @@ export interface PodRequest {
   inheritEnv?: boolean;
   /** `--volume` values, unparsed. */
   volumes?: string[];
+  /** Volumes already parsed (from `--pod-manifest`). */
+  volumeObjects?: Volume[];
+  /** `--mount` values given before the first image: every app gets them (its own win on the same path). */
+  podMounts?: string[];
+  /** `--port` values (NAME:[HOSTIP:]HOSTPORT), checked against the images' ports and kept in the pod manifest and spec. */
+  ports?: string[];
+  /** Pod annotations (from `--pod-manifest`). */
+  podAnnotations?: NameValue[];
   uuidFileSave?: string;
   /** `--insecure-options=image`: unsigned images allowed. */
   allowUnsigned: boolean;
@@ -59,6 +68,8 @@ export interface SpecApp extends ResolvedApp {
 export interface PodSpec {
   version: 1;
   apps: SpecApp[];
+  /** Ports to forward when the pod is launched (absent in specs written before ports were kept). */
+  ports?: PortForward[];
 }
 
 export interface PreparedPod {
@@ -157,6 +168,22 @@ function manifestApp(app: SpecApp): PodManifestApp {
   };
 }
 
+/** `--port` values against the ports the pod's images declare; a name forwarded twice is refused (appc: names are unique). */
+function resolvePorts(values: readonly string[], apps: readonly SpecApp[]): PortForward[] {
+  const imagePorts = apps.flatMap((app) => app.ports);
+  const forwards = values.map((value) => parsePortFlag(value, imagePorts));
+  const seen = new Set<string>();
+  for (const forward of forwards) {
+    if (seen.has(forward.name)) throw new RktError('usage', 'ERR_PORT_FLAG', `port "${forward.name}" is forwarded twice`, { hint: 'give each image port one --port' });
+    seen.add(forward.name);
+  }
+  return forwards;
+}
+
+function manifestPort(forward: PortForward): PodManifestPort {
+  return { name: forward.name, hostPort: forward.hostPort, ...(forward.hostIP ? { hostIP: forward.hostIP } : {}) };
+}
+
 function manifestVolume(volume: Volume): PodManifestVolume {
   const readOnly = volume.readOnly === undefined ? {} : { readOnly: volume.readOnly };
   return volume.kind === 'host'
@@ -189,7 +216,8 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
   checkRequest(request);
   fs.mkdirSync(request.dataDir, { recursive: true, mode: 0o750 });
   const fileEnv = readEnvFile(request.setEnvFile);
-  const volumes = (request.volumes ?? []).map(parseVolumeFlag);
+  const volumes = [...(request.volumes ?? []).map(parseVolumeFlag), ...(request.volumeObjects ?? [])];
+  const podMounts = (request.podMounts ?? []).map(parseMountFlag);
   checkUniqueVolumes(volumes);
   const hostIsDirectory = new Map(volumes.flatMap((volume) => (volume.kind === 'host' ? [[volume.name, checkHostSource(volume)] as const] : [])));
   const inherited = request.inheritEnv ? Object.entries(process.env).map(([name, value]) => `${name}=${value ?? ''}`) : undefined;
@@ -205,7 +233,7 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
     });
     const mounts: AppMount[] = resolveAppMounts({
       appName: resolved.name,
-      mounts: (request_.mounts ?? []).map(parseMountFlag),
+      mounts: mergeMounts([...(request_.mounts ?? []).map(parseMountFlag), ...(request_.mountRequests ?? [])], podMounts),
       imageMountPoints: resolved.imageMountPoints,
       volumes,
     });
@@ -223,6 +251,7 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
     });
   }
   checkUniqueNames(apps);
+  const ports = resolvePorts(request.ports ?? [], apps);
 
   const store = new PodStore(request.dataDir);
   const pod = store.create();
@@ -230,7 +259,7 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
     if (request.uuidFileSave !== undefined) fs.writeFileSync(request.uuidFileSave, `${pod.uuid}\n`, { mode: 0o644 });
     const files = podPaths(pod.path);
     const warnings: string[] = [];
-    fs.writeFileSync(files.manifest, JSON.stringify(newPodManifest(apps.map(manifestApp), volumes.map(manifestVolume))), { mode: 0o640 });
+    fs.writeFileSync(files.manifest, JSON.stringify(newPodManifest(apps.map(manifestApp), volumes.map(manifestVolume), ports.map(manifestPort), request.podAnnotations)), { mode: 0o640 });
     fs.writeFileSync(files.created, '');
     fs.mkdirSync(files.statusDir, { mode: 0o750 });
     fs.mkdirSync(files.stage1Root, { recursive: true, mode: 0o755 });
@@ -240,7 +269,7 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
       fs.mkdirSync(files.logDir(app.name), { recursive: true, mode: 0o750 });
     }
     createEmptyVolumes(pod.path, apps, volumes, warnings);
-    const spec: PodSpec = { version: 1, apps };
+    const spec: PodSpec = { version: 1, apps, ports };
     fs.writeFileSync(files.spec, JSON.stringify(spec), { mode: 0o600 });
     return { pod, spec, warnings };
   } catch (error) {

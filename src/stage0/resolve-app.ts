@@ -13,6 +13,7 @@ import { loadStoredImage } from '../store/stored-image.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
 import { fetchImage, type PullPolicy } from './fetch-image.js';
 import { extractLayers, type BlobProgress } from './import-image.js';
+import type { MountRequest } from './pod-volumes.js';
 import type { RegistryAccess } from './registry-access.js';
 
 export interface AppRequest {
@@ -29,6 +30,8 @@ export interface AppRequest {
   readonlyRootfs?: boolean;
   /** `--mount` values, unparsed. */
   mounts?: string[];
+  /** Mounts already parsed (from `--pod-manifest`). */
+  mountRequests?: MountRequest[];
   /** `--annotation`, `--user-annotation`, `--user-label` values (NAME=VALUE), unparsed. */
   annotations?: string[];
   userAnnotations?: string[];

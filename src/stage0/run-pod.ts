@@ -17,7 +17,6 @@ import { serializePlan, type AppPlan, type Namespace, type Stage1Plan } from '..
 import type { DnsFlags } from '../net/dns-config.js';
 import type { NetSelection } from '../net/net-flags.js';
 import { loadNetworkConfs, selectNetworks, userNetDir, type SelectedNetwork } from '../net/network-confs.js';
-import { parsePortFlag, type PortForward } from '../net/port-flags.js';
 import { setupPodNetwork, type PodNetwork } from '../net/pod-network.js';
 import { withStoreInUse } from '../store/store-lock.js';
 import { appFilesystemSteps } from './app-filesystem.js';
@@ -39,8 +38,6 @@ export interface LaunchOptions {
   net: NetSelection;
   /** `--local-config`: its net.d holds the user's networks (and plugins). */
   localConfig: string;
-  /** `--port` values, NAME:[HOSTIP:]HOSTPORT. */
-  ports: string[];
   dns: DnsFlags;
   hostsEntries: string[];
   hostname?: string;
@@ -50,6 +47,7 @@ export interface LaunchOptions {
   insecure?: ReadonlySet<string>;
 }
 
+/** `--port` values are part of the PodRequest: prepare resolves them and keeps them in the spec. */
 export interface RunRequest extends PodRequest, LaunchOptions {}
 
 /** Every pod app's default process limit, as podman's (Docker has none, which CIS flags). */
@@ -64,11 +62,11 @@ export interface PreparedRun {
 }
 const HOSTNAME = /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 
-function checkLaunch(options: LaunchOptions, appCount: number): void {
+function checkLaunch(options: LaunchOptions, appCount: number, portCount: number): void {
   if (options.hostname !== undefined && (!HOSTNAME.test(options.hostname) || options.hostname.length > 64)) {
     throw new RktError('usage', 'ERR_HOSTNAME_INVALID', `--hostname "${options.hostname}" is not a valid host name`);
   }
-  if (options.ports.length > 0 && options.net.mode !== 'cni') {
+  if (portCount > 0 && options.net.mode !== 'cni') {
     throw new RktError('usage', 'ERR_PORT_NEEDS_NETWORK', `--port cannot be used with --net=${options.net.mode}`, {
       hint: 'ports are forwarded to a pod on a CNI network, e.g. --net=default',
     });
@@ -191,11 +189,6 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
   };
 }
 
-function portForwards(options: LaunchOptions, spec: PodSpec): PortForward[] {
-  const imagePorts = spec.apps.flatMap((app) => app.ports ?? []);
-  return options.ports.map((value) => parsePortFlag(value, imagePorts));
-}
-
 function selectedNetworks(options: LaunchOptions): SelectedNetwork[] {
   return options.net.mode === 'cni' ? selectNetworks(loadNetworkConfs(options.localConfig), options.net.networks) : [];
 }
@@ -208,7 +201,7 @@ function selectedNetworks(options: LaunchOptions): SelectedNetwork[] {
 function launchFiles(store: PodStore, pod: LockedPod, spec: PodSpec, options: LaunchOptions): LockedPod {
   const runDir = store.pathOf('run', pod.uuid);
   const networks = selectedNetworks(options);
-  const ports = portForwards(options, spec);
+  const ports = spec.ports ?? [];
   const network =
     options.net.mode === 'cni'
       ? setupPodNetwork({ podDir: pod.path, uuid: pod.uuid, networks, pluginDirs: [userNetDir(options.localConfig), ...CNI_PLUGIN_DIRS], ports })
@@ -224,7 +217,7 @@ function launchFiles(store: PodStore, pod: LockedPod, spec: PodSpec, options: La
  * `rkt image gc` cannot delete them in between (it keeps every image a pod manifest names).
  */
 export async function prepareRun(request: RunRequest): Promise<PreparedRun> {
-  checkLaunch(request, request.apps.length);
+  checkLaunch(request, request.apps.length, request.ports?.length ?? 0);
   const helper = findStage1Helper();
   fs.mkdirSync(request.dataDir, { recursive: true, mode: 0o750 });
   const { pod, spec, warnings } = await withStoreInUse(request.dataDir, () => preparePod(request));
@@ -277,7 +270,7 @@ export function prepareRunPrepared(request: RunPreparedRequest): PreparedRun {
   try {
     if (!fs.existsSync(pod.path)) throw new RktError('pod', 'ERR_POD_GONE', `pod ${pod.uuid} is no longer in prepared/`, { hint: 'another rkt command started or removed it at the same time' });
     const spec = readPodSpec(pod.path);
-    checkLaunch(request, spec.apps.length);
+    checkLaunch(request, spec.apps.length, spec.ports?.length ?? 0);
     const running = launchFiles(store, pod, spec, request);
     return { uuid: pod.uuid, pod: running, helper, planFile: podPaths(running.path).plan, warnings: [] };
   } catch (error) {

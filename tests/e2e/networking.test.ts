@@ -134,9 +134,11 @@ test('two pods on the default network reach each other and the host; list and st
   assertHostClean('rm of two pods on the default network');
 });
 
-test('--port forwards a host port to the pod, on the host address and on localhost', async () => {
+test('--port forwards a host port to the pod, on the host address and on localhost; the pod manifest records it', async () => {
   const hostPort = 18000 + Math.floor(Math.random() * 1000);
   const pod = await startPod('ports', ['--port=80-tcp:' + hostPort, image('httpd')]);
+  const manifest = JSON.parse((await runRkt(dataDir, ['cat-manifest', pod.uuid])).stdout) as { ports: unknown[] };
+  assert.deepEqual(manifest.ports, [{ name: '80-tcp', hostPort }]);
   assert.equal(await eventually('the forwarded port on localhost', () => httpGet(`http://127.0.0.1:${hostPort}/index.html`)), 'hello from a pod\n');
   assert.equal(await httpGet(`http://${hostIPv4()}:${hostPort}/index.html`), 'hello from a pod\n');
   const curl = execFileSync('curl', ['-sS', '--max-time', '5', `http://localhost:${hostPort}/index.html`], { encoding: 'utf8' });
@@ -146,6 +148,35 @@ test('--port forwards a host port to the pod, on the host address and on localho
   await stopPod(pod);
   await removePod(pod.uuid);
   assertHostClean('rm of a pod with a forwarded port');
+});
+
+test('--port given to prepare is in the pod manifest and forwarded by run-prepared', async () => {
+  const hostPort = 20000 + Math.floor(Math.random() * 1000);
+  const prepared = await runRkt(dataDir, ['prepare', '--quiet', '--insecure-options=image', `--port=80-tcp:127.0.0.1:${hostPort}`, image('httpd')]);
+  assert.equal(prepared.status, 0, prepared.stderr);
+  const uuid = prepared.stdout.trim();
+  const manifest = JSON.parse((await runRkt(dataDir, ['cat-manifest', uuid])).stdout) as { ports: unknown[] };
+  assert.deepEqual(manifest.ports, [{ name: '80-tcp', hostPort, hostIP: '127.0.0.1' }]);
+  const child = startRkt(dataDir, ['run-prepared', uuid]);
+  children.push(child);
+  const pod = { uuid, child, ip: '' };
+  assert.equal(await eventually('the port forwarded by run-prepared', () => httpGet(`http://127.0.0.1:${hostPort}/index.html`)), 'hello from a pod\n');
+  await stopPod(pod);
+  await removePod(uuid);
+  assertHostClean('rm of a prepared pod with a forwarded port');
+});
+
+test('--port of a prepared pod needs a CNI network at run-prepared; a port no image declares fails at prepare', async () => {
+  const prepared = await runRkt(dataDir, ['prepare', '--quiet', '--insecure-options=image', '--port=80-tcp:20999', image('httpd')]);
+  assert.equal(prepared.status, 0, prepared.stderr);
+  const uuid = prepared.stdout.trim();
+  const host = await runRkt(dataDir, ['run-prepared', '--net=host', uuid]);
+  assert.equal(host.status, 254);
+  assert.match(host.stderr, /--port cannot be used with --net=host/);
+  await removePod(uuid);
+  const unknown = await runRkt(dataDir, ['prepare', '--quiet', '--insecure-options=image', '--port=81-tcp:20998', image('httpd')]);
+  assert.equal(unknown.status, 254);
+  assert.match(unknown.stderr, /no app's image declares a port named "81-tcp"/);
 });
 
 test('gc after kill -9 of a pod on the default network with a forwarded port cleans up everything', async () => {

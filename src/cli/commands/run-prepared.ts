@@ -42,8 +42,6 @@ export function registerRunPrepared(program: Command): void {
       uuid,
       localConfig: globals.localConfig,
       net: parseNetFlags(options.net ?? []),
-      // rkt forwarded ports from prepare's --port; here they are not kept yet (docs/commands.md)
-      ports: [],
       dns: {
         servers: options.dns ?? [],
         search: options.dnsSearch ?? [],
