@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- start-latency|layer-extraction ...]`: runs the benchmarks (all by default) and
+ * `npm run bench [-- start-latency|pull-unpack|layer-extraction|density ...]`: runs the benchmarks (all by default) and
  * writes their sections of BENCHMARKS.md; the file keeps placeholders for the others. Needs root
  * (rkt run, runc, extraction) and a built tree (`npm run build`).
  */
@@ -9,7 +9,9 @@ import { abortOnSignals } from './abort-on-signals.js';
 import { writeSection } from './benchmarks-file.js';
 import { machineInfo } from './machine-info.js';
 import { rktRevision } from './rkt-revision.js';
+import { densitySection, measureDensity } from './density.js';
 import { layerExtractionSection, measureLayerExtraction } from './layer-extraction.js';
+import { measurePullUnpack, pullUnpackSection } from './pull-unpack.js';
 import { measureStartLatency } from './start-latency.js';
 import { startLatencySection } from './start-latency-report.js';
 import { Workspace } from './workspace.js';
@@ -31,6 +33,16 @@ async function main(): Promise<void> {
       const extraction = await measureLayerExtraction(workspace, signal, log);
       writeSection(BENCHMARKS_FILE, 'layer-extraction', layerExtractionSection(extraction, { date: new Date(), revision: rktRevision() }));
       log(`wrote the "Layer extraction" section of ${BENCHMARKS_FILE}`);
+    }
+    if (runs('pull-unpack')) {
+      const pull = await measurePullUnpack(workspace, signal, log);
+      writeSection(BENCHMARKS_FILE, 'pull-unpack', pullUnpackSection(pull, { date: new Date(), revision: rktRevision() }));
+      log(`wrote the "Pull and unpack" section of ${BENCHMARKS_FILE}`);
+    }
+    if (runs('density')) {
+      const density = await measureDensity(workspace, signal, log);
+      writeSection(BENCHMARKS_FILE, 'density', densitySection(density, { date: new Date(), revision: rktRevision() }));
+      log(`wrote the "Density" section of ${BENCHMARKS_FILE}`);
     }
     if (!runs('start-latency')) return;
     const result = await measureStartLatency(workspace, signal, log);

@@ -1,9 +1,18 @@
-// Bundles the CLI into one file so that it starts fast (one module to load, no resolution walk),
+// Bundles the CLI into one entry so that it starts fast (no resolution walk through node_modules),
 // plus rkt-oci (the OCI runtime command line, a binary of its own) and the layer extraction child,
-// which runs as its own process. koffi and better-sqlite3 are native addons and are loaded from
-// node_modules at run time.
+// which runs as its own process. koffi and better-sqlite3
+// are native addons and are loaded from node_modules at run time.
+//
+// The bundle is split at dynamic imports (dist/NAME-HASH.mjs, beside the entries, so that paths
+// relative to import.meta.url stay the same): `rkt run` reads, compiles and evaluates only what
+// run needs, not the commander tree, the registry client with http/https/tls, or other commands.
 import { build } from 'esbuild';
-import { readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
+
+// Chunk names carry content hashes: the previous build's chunks would otherwise pile up.
+for (const name of existsSync('dist') ? readdirSync('dist', { withFileTypes: true }) : []) {
+  if (name.isFile() && /-[A-Z0-9]{8}\.mjs$/.test(name.name)) rmSync(`dist/${name.name}`);
+}
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -12,6 +21,8 @@ await build({
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',

@@ -3,7 +3,7 @@
  * rkt's cobra flags; values given after the subcommand win.
  */
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { loadRktConfig } from '../stage0/rkt-config.js';
 import { parseInsecureOptions, type InsecureOption } from '../stage0/insecure-options.js';
 
@@ -42,16 +42,20 @@ export const GLOBAL_BOOLEAN_FLAGS: Record<string, keyof RawGlobalOptions> = {
   'trust-keys-from-https': 'trustKeysFromHttps',
 };
 
-/** No commander defaults: a subcommand's default would hide the value given before the subcommand. */
+/**
+ * No commander defaults: a subcommand's default would hide the value given before the subcommand.
+ * The options come from `command.createOption` (the same as `new Option`), so that importing this
+ * module, as `rkt run` does, does not load commander.
+ */
 export function addGlobalOptions(command: Command, hidden = false): Command {
   const options = [
-    new Option('--dir <dir>', `rkt data directory (default: paths.d "data", else ${DEFAULT_DATA_DIR})`),
-    new Option('--system-config <dir>', 'system configuration directory (default: /usr/lib/rkt)'),
-    new Option('--local-config <dir>', 'local configuration directory (default: /etc/rkt)'),
-    new Option('--user-config <dir>', 'user configuration directory'),
-    new Option('--debug', 'print out more debug information to stderr'),
-    new Option('--insecure-options <list>', 'comma-separated protections to disable: none, image, tls, ondisk, http, pubkey, capabilities, paths, seccomp, all-fetch, all-run, all (default: none)'),
-    new Option('--trust-keys-from-https', 'automatically trust gpg keys fetched from https'),
+    command.createOption('--dir <dir>', `rkt data directory (default: paths.d "data", else ${DEFAULT_DATA_DIR})`),
+    command.createOption('--system-config <dir>', 'system configuration directory (default: /usr/lib/rkt)'),
+    command.createOption('--local-config <dir>', 'local configuration directory (default: /etc/rkt)'),
+    command.createOption('--user-config <dir>', 'user configuration directory'),
+    command.createOption('--debug', 'print out more debug information to stderr'),
+    command.createOption('--insecure-options <list>', 'comma-separated protections to disable: none, image, tls, ondisk, http, pubkey, capabilities, paths, seccomp, all-fetch, all-run, all (default: none)'),
+    command.createOption('--trust-keys-from-https', 'automatically trust gpg keys fetched from https'),
   ];
   for (const option of options) command.addOption(hidden ? option.hideHelp() : option);
   return command;

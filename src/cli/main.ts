@@ -3,68 +3,22 @@
  * The rkt command line. The only code that prints for the user or decides exit statuses:
  * 0 for success, the app's status for `run`, 2 for a missing subcommand, 254 for rkt's failures.
  */
-import { Command, CommanderError } from 'commander';
-import { addGlobalOptions, GLOBAL_VALUE_FLAGS, type RawGlobalOptions } from './global-options.js';
+import type { Command } from 'commander';
+import { GLOBAL_VALUE_FLAGS, type RawGlobalOptions } from './global-options.js';
 import { reportError } from './report-error.js';
 import { RUN_HELP } from './run-args.js';
-import { registerCatManifest } from './commands/cat-manifest.js';
-import { registerConfig } from './commands/config.js';
-import { registerFetch } from './commands/fetch.js';
-import { registerEnter } from './commands/enter.js';
-import { registerGc } from './commands/gc.js';
-import { registerImage } from './commands/image/image.js';
-import { registerList } from './commands/list.js';
-import { registerLogs } from './commands/logs.js';
-import { registerRunPrepared } from './commands/run-prepared.js';
-import { registerStop } from './commands/stop.js';
-import { registerRm } from './commands/rm.js';
-import { registerStatus } from './commands/status.js';
-import { registerVersion, rktVersion } from './commands/version.js';
 
 const EXIT_RKT_FAILURE = 254;
 const EXIT_NO_COMMAND = 2;
 
-/** commander's own parse errors read like rkt's: `<command>: <problem>`, then where help is. */
-function configureErrors(command: Command, name: string): void {
-  command.configureOutput({
-    outputError: (text, write) => write(`${name}: ${text.replace(/^error: /, '')}  hint: see \`rkt ${name === 'rkt' ? '' : `${name} `}--help\`\n`),
-  });
-}
-
-function buildProgram(): Command {
-  const program = new Command('rkt')
-    .description('rkt, the pod-native container engine')
-    .version(rktVersion, '--version', 'print the version and exit')
-    .enablePositionalOptions()
-    .exitOverride()
-    .showSuggestionAfterError(true);
-  addGlobalOptions(program);
-  // `run` has its own grammar (per-app flags after each image); it is listed here for help only.
-  program.command('run').description('Run image(s) in a pod').helpOption(false).allowUnknownOption().allowExcessArguments();
-  program.command('prepare').description('Prepare a pod to run later').helpOption(false).allowUnknownOption().allowExcessArguments();
-  registerRunPrepared(program);
-  registerStop(program);
-  registerLogs(program);
-  registerFetch(program);
-  registerImage(program);
-  registerEnter(program);
-  registerList(program);
-  registerStatus(program);
-  registerCatManifest(program);
-  registerRm(program);
-  registerGc(program);
-  registerConfig(program);
-  registerVersion(program);
-  configureErrors(program, 'rkt');
-  for (const command of program.commands) {
-    command.exitOverride();
-    configureErrors(command, command.name());
-    for (const sub of command.commands) {
-      sub.exitOverride();
-      configureErrors(sub, `${command.name()} ${sub.name()}`);
-    }
-  }
-  return program;
+/**
+ * The commander tree (every command but run and prepare, with their modules) is loaded only for the
+ * commands that need it: `rkt run` parses its own grammar and skips it, which saves building the
+ * tree and loading the other commands' code at every pod start. The bundle splits at dynamic
+ * imports (scripts/bundle.mjs), so what a command does not import is not even read.
+ */
+async function buildProgram(): Promise<Command> {
+  return (await import('./program.js')).buildProgram();
 }
 
 /** Index of the subcommand: the first word that is not a global flag or a global flag's value. */
@@ -96,8 +50,10 @@ function attachOptionalValues(argv: readonly string[]): string[] {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   const index = subcommandIndex(argv);
+  // The hot path: `run`/`prepare` spelled out in full need no command tree (a prefix such as `prep` does, below).
+  if (index >= 0 && (argv[index] === 'run' || argv[index] === 'prepare')) return runOwnGrammar(argv[index]!, argv, index);
+  const program = await buildProgram();
   if (index < 0) {
     if (argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--version')) {
       return runCommander(program, argv);
@@ -113,19 +69,26 @@ async function main(argv: string[]): Promise<number> {
     return runOci(rest);
   }
   if (subcommand === 'run' || subcommand === 'prepare' || (subcommand === 'help' && (rest[0] === 'run' || rest[0] === 'prepare'))) {
-    const { runCommand, prepareCommand, PREPARE_HELP } = await import('./commands/run.js');
-    if (subcommand === 'help') {
-      process.stdout.write(rest[0] === 'run' ? RUN_HELP : PREPARE_HELP);
-      return 0;
-    }
-    // Global flags before `run` are part of the run grammar too.
-    await (subcommand === 'run' ? runCommand : prepareCommand)([...argv.slice(0, index), ...rest], {} as RawGlobalOptions);
-    return 0;
+    return runOwnGrammar(subcommand, argv, index);
   }
   return runCommander(program, attachOptionalValues([...argv.slice(0, index), subcommand, ...rest]));
 }
 
+/** `run`, `prepare` and `help run|prepare`, which have their own grammar (per-app flags after each image). */
+async function runOwnGrammar(subcommand: string, argv: readonly string[], index: number): Promise<number> {
+  const rest = argv.slice(index + 1);
+  const { runCommand, prepareCommand, PREPARE_HELP } = await import('./commands/run.js');
+  if (subcommand === 'help') {
+    process.stdout.write(rest[0] === 'run' ? RUN_HELP : PREPARE_HELP);
+    return 0;
+  }
+  // Global flags before `run` are part of the run grammar too.
+  await (subcommand === 'run' ? runCommand : prepareCommand)([...argv.slice(0, index), ...rest], {} as RawGlobalOptions);
+  return 0;
+}
+
 async function runCommander(program: Command, argv: string[]): Promise<number> {
+  const { CommanderError } = await import('commander');
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -140,9 +103,11 @@ async function runCommander(program: Command, argv: string[]): Promise<number> {
 }
 
 /** The command name errors are prefixed with: the subcommand as rkt knows it, not as typed. */
-function commandNameFor(argv: readonly string[]): string {
+async function commandNameFor(argv: readonly string[]): Promise<string> {
   const index = subcommandIndex(argv);
-  return index < 0 ? '' : expandPrefix(buildProgram(), argv[index]!);
+  if (index < 0) return '';
+  if (argv[index] === 'run' || argv[index] === 'prepare') return argv[index]!;
+  return expandPrefix(await buildProgram(), argv[index]!);
 }
 
 const argv = process.argv.slice(2);
@@ -150,8 +115,8 @@ main(argv).then(
   (status) => {
     process.exitCode = status;
   },
-  (error: unknown) => {
-    reportError(commandNameFor(argv), error, argv.includes('--debug') || argv.includes('--debug=true'));
+  async (error: unknown) => {
     process.exitCode = EXIT_RKT_FAILURE;
+    reportError(await commandNameFor(argv).catch(() => ''), error, argv.includes('--debug') || argv.includes('--debug=true'));
   },
 );

@@ -7,8 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { RktError } from '../errors/rkt-error.js';
 import { INDEX_MIGRATIONS, type IndexMigration } from './index-migrations.js';
 import { prepareStoreDirs, storeDirs } from './store-dirs.js';
@@ -56,6 +57,34 @@ export interface RemoteRecord {
 
 const BUSY_TIMEOUT_MS = 30_000;
 
+let sqlite: { Database: typeof Database; addon: string | undefined } | undefined;
+
+/**
+ * better-sqlite3, loaded when an index is first opened rather than when the CLI starts (commands
+ * that never open the index, such as `rkt rm` or `rkt status`, skip it). Its addon is handed over
+ * directly (the `nativeBinding` option): the default lookup goes through the `bindings` package,
+ * which walks a dozen candidate paths and reads package.json files on every start. A build that
+ * puts the addon elsewhere falls back to that lookup.
+ */
+function loadSqlite(): { Database: typeof Database; addon: string | undefined } {
+  if (sqlite) return sqlite;
+  const require = createRequire(import.meta.url);
+  const database = require('better-sqlite3') as typeof Database;
+  let addon: string | undefined;
+  try {
+    addon = require.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    addon = undefined;
+  }
+  sqlite = { Database: database, addon };
+  return sqlite;
+}
+
+function openDatabase(path: string): Database.Database {
+  const { Database: Sqlite, addon } = loadSqlite();
+  return new Sqlite(path, { timeout: BUSY_TIMEOUT_MS, ...(addon === undefined ? {} : { nativeBinding: addon }) });
+}
+
 interface ImageRow {
   id: string;
   name: string;
@@ -95,7 +124,7 @@ export class ImageIndex {
   static async open(dataDir: string, migrations: readonly IndexMigration[] = INDEX_MIGRATIONS): Promise<ImageIndex> {
     const dirs = await prepareStoreDirs(dataDir);
     const path = indexPath(dataDir);
-    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    const db = openDatabase(path);
     try {
       if (dirs.groupShared) await chmod(path, 0o660).catch(() => undefined);
       db.pragma('journal_mode = WAL');

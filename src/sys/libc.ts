@@ -21,11 +21,29 @@ interface Libc {
 
 let loaded: Libc | undefined;
 
+/**
+ * koffi's own entry (index.js) costs more than the addon it loads (4–20 ms per `rkt run` and `rkt
+ * rm` here): it brings in https, zlib and crypto for its installer and probes a list of paths. The
+ * prebuilt addon for this platform is loaded directly; its exports are the same API minus the
+ * deprecated aliases, which rkt does not use. The version check is the one index.js makes. Any
+ * other layout (a musl build, an addon built from source) goes through index.js as before.
+ */
+function loadKoffi(require: NodeJS.Require): typeof Koffi {
+  try {
+    const native = require(`koffi/build/koffi/${process.platform}_${process.arch}/koffi.node`) as typeof Koffi & { version?: string };
+    const { version } = require('koffi/package.json') as { version: string };
+    if (native.version === version) return native;
+  } catch {
+    // not the prebuilt layout: fall back to koffi's own loader
+  }
+  return require('koffi') as typeof Koffi;
+}
+
 function libc(): Libc {
   if (loaded) return loaded;
   // koffi is a native addon; createRequire keeps it out of the bundle and loads it only when needed.
   const require = createRequire(import.meta.url);
-  const koffi = require('koffi') as typeof Koffi;
+  const koffi = loadKoffi(require);
   const lib = koffi.load('libc.so.6');
   loaded = {
     flock: lib.func('int flock(int, int)'),
