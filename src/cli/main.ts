@@ -19,6 +19,7 @@ import { registerRunPrepared } from './commands/run-prepared.js';
 import { registerStop } from './commands/stop.js';
 import { registerRm } from './commands/rm.js';
 import { registerStatus } from './commands/status.js';
+import { registerTrust } from './commands/trust.js';
 import { registerVersion, rktVersion } from './commands/version.js';
 
 const EXIT_RKT_FAILURE = 254;
@@ -45,6 +46,7 @@ function buildProgram(): Command {
   registerRunPrepared(program);
   registerStop(program);
   registerLogs(program);
+  registerTrust(program);
   registerFetch(program);
   registerImage(program);
   registerEnter(program);

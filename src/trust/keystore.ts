@@ -116,3 +116,18 @@ export async function storeTrustedKey(localConfig: string, scope: string, key: o
   await rename(temporary, file);
   return file;
 }
+
+/** An armored public key from a file or URL given to `rkt trust`. */
+export async function readArmoredPublicKey(bytes: Buffer, where: string): Promise<openpgp.PublicKey> {
+  if (bytes.length > MAX_KEY_FILE_BYTES) throw new RktError('trust', 'ERR_TRUST_KEY_INVALID', `key ${where} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
+  try {
+    return (await openpgp.readKey({ armoredKey: bytes.toString('utf8') })).toPublic();
+  } catch (error) {
+    throw new RktError('trust', 'ERR_TRUST_KEY_INVALID', `key ${where} is not an armored OpenPGP public key: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** What a person reviewing a key is shown: fingerprint and user IDs. */
+export function describeKey(key: openpgp.PublicKey): { fingerprint: string; userIds: string[] } {
+  return { fingerprint: key.getFingerprint().toLowerCase(), userIds: key.getUserIDs() };
+}

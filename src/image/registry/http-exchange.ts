@@ -67,7 +67,7 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
   };
   const address = request.tls.connectTo?.(url);
   if (address !== undefined) {
-    Object.assign(options, { host: address.host, port: address.port, servername: url.hostname });
+    Object.assign(options, { host: address.host, hostname: address.host, port: address.port, servername: url.hostname });
     options.headers = { ...options.headers, Host: url.host };
   }
   if (secure) {
