@@ -10,6 +10,7 @@ packages=(
   runc systemd-container hyperfine   # peers and timing for bench/
   iproute2 util-linux procps psmisc
   containernetworking-plugins iptables curl   # CNI networks, port forwarding, and tests fetching from pods
+  xz-utils bzip2 gnupg   # xz and bzip2 ACIs; gpg makes the test keys and signatures
 )
 missing=()
 for package in "${packages[@]}"; do

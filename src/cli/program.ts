@@ -16,6 +16,7 @@ import { registerRunPrepared } from './commands/run-prepared.js';
 import { registerStop } from './commands/stop.js';
 import { registerRm } from './commands/rm.js';
 import { registerStatus } from './commands/status.js';
+import { registerTrust } from './commands/trust.js';
 import { registerVersion, rktVersion } from './commands/version.js';
 
 /** commander's own parse errors read like rkt's: `<command>: <problem>`, then where help is. */
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerRunPrepared(program);
   registerStop(program);
   registerLogs(program);
+  registerTrust(program);
   registerFetch(program);
   registerImage(program);
   registerEnter(program);

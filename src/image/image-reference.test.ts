@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isValidOciRefName, parseImageReference } from './image-reference.js';
+import { appcStoreName, isValidOciRefName, parseImageReference } from './image-reference.js';
 
 const base = mkdtempSync(join(tmpdir(), 'rkt-ref-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -32,13 +32,24 @@ describe('parseImageReference', () => {
   });
 
   it('refuses transports rkt does not read, naming the reference and listing those it does', () => {
-    for (const text of ['containers-storage:x', '/tmp/app.aci', 'example.com/app:v1', 'https://example.com/a.aci', 'sha256-']) {
+    for (const text of ['containers-storage:x', 'sha256-', 'Example.com/App', 'a..b', 'example.com/app,name=x']) {
       assert.throws(
         () => parseImageReference(text),
         (error: Error & { code?: string; hint?: string }) =>
           error.code === 'ERR_IMAGE_TRANSPORT_UNSUPPORTED' && error.message.includes(JSON.stringify(text)) && (error.hint ?? '').includes('oci:PATH[:TAG]'),
       );
     }
+  });
+
+  it('parses ACI files, ACI URLs and appc names (reference §3.2)', () => {
+    assert.deepEqual(parseImageReference('/tmp/app.aci'), { transport: 'aci-file', path: '/tmp/app.aci' });
+    assert.deepEqual(parseImageReference('./app'), { transport: 'aci-file', path: './app' });
+    assert.deepEqual(parseImageReference('app.aci'), { transport: 'aci-file', path: 'app.aci' });
+    assert.deepEqual(parseImageReference('file:///tmp/a%20b.aci'), { transport: 'aci-file', path: '/tmp/a b.aci' });
+    assert.deepEqual(parseImageReference('https://example.com/a.aci'), { transport: 'aci-url', url: 'https://example.com/a.aci' });
+    assert.deepEqual(parseImageReference('example.com/app:v1,os=linux'), { transport: 'appc', name: 'example.com/app', labels: [['version', 'v1'], ['os', 'linux']] });
+    assert.deepEqual(parseImageReference('busybox'), { transport: 'appc', name: 'busybox', labels: [] });
+    assert.equal(appcStoreName('example.com/app', [['version', '1'], ['os', 'linux'], ['arch', 'amd64']]), 'example.com/app:1,arch=amd64,os=linux');
   });
 
   it('parses archives, registries and store IDs', () => {

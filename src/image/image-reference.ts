@@ -6,7 +6,11 @@
  * - `docker-archive:PATH[:NAME:TAG]` — what `docker save` writes;
  * - `docker://[REGISTRY[:PORT]/]NAME[:TAG|@DIGEST]` (or `docker:…`) — a registry; the text after the
  *   prefix is parsed by the registry code;
- * - `sha256-<hex>` (a unique prefix of at least 2 hex digits) — an image already in the store.
+ * - `sha256-<hex>` / `sha512-<hex>` (a unique prefix of at least 2 hex digits) — an image already in the store;
+ * - an ACI file: `file://PATH`, an absolute path, a path with `./`, an existing file, or a name
+ *   ending in `.aci` without a ':' (reference §3.2);
+ * - an ACI at `http://` or `https://` URL;
+ * - otherwise an appc name `NAME[:VERSION][,LABEL=VALUE...]`, found by meta discovery.
  *
  * PATH may itself contain ':'. For `oci:` and `oci-archive:`, the rule, in order:
  *  1. if everything after the prefix exists (a directory for oci:, a file for oci-archive:), that is PATH;
@@ -50,7 +54,27 @@ export interface StoredImageReference {
   idPrefix: string;
 }
 
-export type ImageReference = OciLayoutReference | OciArchiveReference | DockerArchiveReference | DockerRegistryReference | StoredImageReference;
+export interface AciFileReference {
+  transport: 'aci-file';
+  path: string;
+}
+
+export interface AciUrlReference {
+  transport: 'aci-url';
+  url: string;
+}
+
+export interface AppcNameReference {
+  transport: 'appc';
+  /** An AC identifier. */
+  name: string;
+  /** `version` (from `:VERSION`) and other labels, as given. */
+  labels: [string, string][];
+}
+
+export type AppcReference = AciFileReference | AciUrlReference | AppcNameReference;
+
+export type ImageReference = OciLayoutReference | OciArchiveReference | DockerArchiveReference | DockerRegistryReference | StoredImageReference | AppcReference;
 
 /** The `org.opencontainers.image.ref.name` grammar of the OCI image layout spec. */
 const OCI_REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
@@ -67,7 +91,32 @@ export function parseImageId(text: string): string | undefined {
   return match ? `${match[1]}:${match[2]}` : undefined;
 }
 
-const KNOWN_TRANSPORTS = ['docker-daemon:', 'containers-storage:', 'dir:', 'http://', 'https://'];
+const KNOWN_TRANSPORTS = ['docker-daemon:', 'containers-storage:', 'dir:'];
+
+const AC_IDENTIFIER = /^[a-z0-9]+([-._~/][a-z0-9]+)*$/;
+
+/** `NAME[:VERSION][,LABEL=VALUE...]` (appc discovery's app string); undefined when it is not one. */
+export function parseAppcName(text: string): AppcNameReference | undefined {
+  const [head = '', ...rest] = text.split(',');
+  const colon = head.lastIndexOf(':');
+  const name = colon < 0 ? head : head.slice(0, colon);
+  if (!AC_IDENTIFIER.test(name) || name.length > 512) return undefined;
+  const labels: [string, string][] = [];
+  if (colon >= 0) labels.push(['version', head.slice(colon + 1)]);
+  for (const part of rest) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return undefined;
+    labels.push([part.slice(0, eq), part.slice(eq + 1)]);
+  }
+  const names = labels.map(([label]) => label);
+  if (labels.some(([label, value]) => label === 'name' || value === '' || !AC_IDENTIFIER.test(label)) || new Set(names).size !== names.length) return undefined;
+  return { transport: 'appc', name, labels };
+}
+
+function looksLikeAciPath(text: string): boolean {
+  if (text.startsWith('/') || text.startsWith('./') || text.startsWith('../') || text.includes('/./') || exists(text, 'file')) return true;
+  return text.endsWith('.aci') && !text.includes(':');
+}
 
 export function parseImageReference(text: string): ImageReference {
   if (text.startsWith('oci:')) return parseLayoutLike(text, 'oci:', 'directory');
@@ -76,15 +125,22 @@ export function parseImageReference(text: string): ImageReference {
   if (text.startsWith('docker://') || text.startsWith('docker:')) return parseDocker(text);
   const id = parseImageId(text);
   if (id !== undefined) return { transport: 'store', idPrefix: id };
+  if (text.startsWith('file://')) return { transport: 'aci-file', path: decodeURIComponent(new URL(text).pathname) };
+  if (text.startsWith('http://') || text.startsWith('https://')) return { transport: 'aci-url', url: text };
   const transport = KNOWN_TRANSPORTS.find((prefix) => text.startsWith(prefix));
-  const what = transport ? `the ${transport.replace(/:\/*$/, '')} transport` : text.endsWith('.aci') ? 'ACI files' : 'appc image names';
-  throw new RktError('image', 'ERR_IMAGE_TRANSPORT_UNSUPPORTED', `image ${JSON.stringify(text)}: ${what} not supported yet`, {
-    hint: 'use docker://NAME[:TAG], oci:PATH[:TAG], oci-archive:PATH[:TAG], docker-archive:PATH or an image ID (sha256-…)',
+  if (transport === undefined) {
+    if (looksLikeAciPath(text)) return { transport: 'aci-file', path: text };
+    const appc = parseAppcName(text);
+    if (appc !== undefined) return appc;
+  }
+  const what = transport ? `the ${transport.replace(/:\/*$/, '')} transport is not supported yet` : 'is neither a file, a URL nor an appc name (NAME[:VERSION][,LABEL=VALUE...])';
+  throw new RktError('image', 'ERR_IMAGE_TRANSPORT_UNSUPPORTED', `image ${JSON.stringify(text)}: ${what}`, {
+    hint: 'use an appc name, an ACI file or URL, docker://NAME[:TAG], oci:PATH[:TAG], oci-archive:PATH[:TAG], docker-archive:PATH or an image ID (sha512-…, sha256-…)',
   });
 }
 
 /** The name rkt records for the image in its store: the reference with an absolute path. */
-export function canonicalImageName(reference: Exclude<ImageReference, DockerRegistryReference | StoredImageReference>): string {
+export function canonicalImageName(reference: OciLayoutReference | OciArchiveReference | DockerArchiveReference): string {
   switch (reference.transport) {
     case 'oci':
       return `oci:${path.resolve(reference.layoutPath)}${reference.tag === undefined ? '' : `:${reference.tag}`}`;
@@ -134,6 +190,28 @@ function exists(where: string, kind: 'directory' | 'file'): boolean {
   try {
     const info = statSync(where);
     return kind === 'directory' ? info.isDirectory() : info.isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The name an appc image is stored under: `NAME[:VERSION][,LABEL=VALUE...]` with the other labels
+ * sorted, so that the same request always finds the same stored image.
+ */
+export function appcStoreName(name: string, labels: Iterable<readonly [string, string]>): string {
+  const all = new Map(labels);
+  const version = all.get('version');
+  all.delete('version');
+  const rest = [...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([label, value]) => `,${label}=${value}`);
+  return `${name}${version === undefined ? '' : `:${version}`}${rest.join('')}`;
+}
+
+/** ACI files, URLs and appc names are verified by signature; others need --insecure-options=image. */
+export function isAppcImageArgument(text: string): boolean {
+  try {
+    const reference = parseImageReference(text);
+    return reference.transport === 'aci-file' || reference.transport === 'aci-url' || reference.transport === 'appc' || (reference.transport === 'store' && reference.idPrefix.startsWith('sha512:'));
   } catch {
     return false;
   }

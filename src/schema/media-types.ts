@@ -10,6 +10,9 @@ export const MEDIA_TYPE = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** rkt's own names for appc images in the store: the uncompressed ACI tar, and its manifest. */
+  appcAci: 'application/vnd.appc.aci.v0+tar',
+  appcManifest: 'application/vnd.appc.image-manifest.v0+json',
 } as const;
 
 export const INDEX_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE.ociIndex, MEDIA_TYPE.dockerManifestList];

@@ -1,7 +1,9 @@
 /**
  * `rkt image export IMAGE FILE`: writes a stored image as an OCI archive (a tar of an OCI image
  * layout: oci-layout, index.json, blobs/<alg>/<hex>), which `oci-archive:FILE` fetches back to the
- * same image ID. The archive is written beside FILE and renamed over it when complete.
+ * same image ID. An appc image is written as its ACI (the uncompressed tar the store keeps, so
+ * fetching it back gives the same sha512 image ID). The file is written beside FILE and renamed
+ * over it when complete.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, rename, rm } from 'node:fs/promises';
@@ -13,6 +15,7 @@ import { REF_NAME_ANNOTATION } from '../image/oci-layout.js';
 import { MEDIA_TYPE } from '../schema/media-types.js';
 import { blobPath } from '../store/blob-store.js';
 import { ImageIndex } from '../store/image-index.js';
+import { isAppcRecord } from './appc-image.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 export interface ExportRequest {
@@ -48,6 +51,18 @@ export async function exportImage(request: ExportRequest): Promise<string> {
   }
   if (!request.overwrite && (await access(request.outputPath).then(() => true, () => false))) {
     throw new RktError('usage', 'ERR_OUTPUT_EXISTS', `${request.outputPath} already exists`, { hint: 'use --overwrite to replace it' });
+  }
+  if (isAppcRecord(image)) {
+    const aci = blobs.find((blob) => blob.role === 'layer')!;
+    const temporary = `${request.outputPath}.rkt-export-${process.pid}`;
+    try {
+      await pipeline(createReadStream(blobPath(request.dataDir, aci.digest)), createWriteStream(temporary, { mode: 0o644 }));
+      await rename(temporary, request.outputPath);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return image.id;
   }
   const tag = tagOf(image.name);
   const indexJson = Buffer.from(JSON.stringify({

@@ -13,6 +13,7 @@ import { hasBlob } from '../store/blob-store.js';
 import { ImageIndex, type ImageRecord } from '../store/image-index.js';
 import { prepareStoreDirs } from '../store/store-dirs.js';
 import { withStoreInUse } from '../store/store-lock.js';
+import { fetchAppcImage } from './fetch-appc-image.js';
 import { extractLayers, importImage, type BlobProgress } from './import-image.js';
 import { openImageSource, sourceName } from './open-image-source.js';
 import type { RegistryAccess } from './registry-access.js';
@@ -34,7 +35,7 @@ export interface FetchImageRequest {
   /** Extract the layers too (needs root); otherwise only blobs and the index are written. */
   extract: boolean;
   onProgress?: (progress: BlobProgress) => void;
-  /** For docker:// images: insecure options and credentials. */
+  /** For docker:// images: insecure options and credentials; for appc images, also the trust store. */
   registry?: RegistryAccess;
 }
 
@@ -64,7 +65,12 @@ export async function fetchImage(request: FetchImageRequest): Promise<FetchedIma
       if (reference.transport === 'store') {
         const record = resolveStoredImage(index, request.image);
         if (request.extract) await extractLayers(dataDir, storedLayers(index, record.id));
-        return { record, appNameBase: record.name.split(/[/:]/).filter(Boolean).at(-1) ?? 'app', fromStore: true };
+        const appNameBase = record.sourceKind === 'aci' ? (record.name.split(/[:,]/)[0]!.split('/').at(-1) ?? 'app') : (record.name.split(/[/:]/).filter(Boolean).at(-1) ?? 'app');
+        return { record, appNameBase, fromStore: true };
+      }
+      if (reference.transport === 'aci-file' || reference.transport === 'aci-url' || reference.transport === 'appc') {
+        const fetched = await fetchAppcImage({ dataDir, reference, pullPolicy: request.pullPolicy, extract: request.extract, access: request.registry }, index);
+        return { ...fetched, appNameBase: fetched.record.name.split(/[:,]/)[0]!.split('/').at(-1) ?? 'app' };
       }
       const { name, kind, appNameBase } = sourceName(reference);
       if (request.pullPolicy !== 'update') {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ImageIndex, type ImageRecord } from '../store/image-index.js';
 import { checkStoredBlob, readStoredBlob } from '../store/stored-blob.js';
 import { storeDirs } from '../store/store-dirs.js';
+import { isAppcRecord } from './appc-image.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 /** Opens the index for reading; a store that does not exist has no images (nothing is created). */
@@ -24,7 +25,9 @@ export function listImages(dataDir: string): Promise<ImageRecord[]> {
 export async function imageManifest(dataDir: string, argument: string): Promise<Buffer> {
   const index = await ImageIndex.openForLookup(dataDir);
   try {
-    return await readStoredBlob(dataDir, resolveStoredImage(index, argument).id);
+    const image = resolveStoredImage(index, argument);
+    // An appc image's ID is its ACI's digest; its manifest is a blob of its own.
+    return await readStoredBlob(dataDir, isAppcRecord(image) ? image.configDigest : image.id);
   } finally {
     index.close();
   }

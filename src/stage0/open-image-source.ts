@@ -13,7 +13,7 @@ import type { SourceKind } from '../store/image-index.js';
 import { openRegistrySource, registrySourceName } from './fetch-registry-image.js';
 import type { RegistryAccess } from './registry-access.js';
 
-export type SourceReference = Exclude<ImageReference, { transport: 'store' }>;
+export type SourceReference = Exclude<ImageReference, { transport: 'store' | 'aci-file' | 'aci-url' | 'appc' }>;
 
 export interface SourceName {
   name: string;

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
+import { isAppcImageArgument } from '../image/image-reference.js';
 import { parsePortFlag, type PortForward } from '../net/port-flags.js';
 import { newPodManifest, type NameValue, type PodManifestApp, type PodManifestPort, type PodManifestVolume } from '../pod/pod-manifest.js';
 import { podPaths } from '../pod/pod-paths.js';
@@ -83,9 +84,11 @@ function checkRequest(request: PodRequest): void {
   if (request.apps.length === 0) {
     throw new RktError('usage', 'ERR_RUN_NO_IMAGE', 'no image given', { hint: 'usage: rkt run [flags] IMAGE [-- args...]' });
   }
-  if (!request.allowUnsigned) {
-    throw new RktError('trust', 'ERR_TRUST_UNSIGNED_IMAGE', `image ${request.apps[0]!.image} is not signed, and rkt verifies images by default`, {
-      hint: 'OCI images carry no signature rkt can verify yet; run with --insecure-options=image to accept it unverified',
+  // appc images (ACI files, URLs, names) are verified by signature when fetched; the rest cannot be.
+  const unsigned = request.apps.find((app) => !isAppcImageArgument(app.image));
+  if (!request.allowUnsigned && unsigned !== undefined) {
+    throw new RktError('trust', 'ERR_TRUST_UNSIGNED_IMAGE', `image ${unsigned.image} is not signed, and rkt verifies images by default`, {
+      hint: 'OCI and Docker images carry no signature rkt can verify; run with --insecure-options=image to accept it unverified',
     });
   }
   // overlayfs options separate paths with ':' and ','; a data directory containing them cannot work.

@@ -18,6 +18,29 @@ export interface RegistryAccess {
   insecureHttp: boolean;
   insecureTls: boolean;
   credentialsFor: (host: string) => RegistryCredentials | undefined;
+  /** For appc images (ACI files, URLs, discovery): the trust store and `--insecure-options=image`. */
+  appc?: AppcAccess;
+}
+
+export interface AppcAccess {
+  /** `--insecure-options=image`: accept images without a verified signature. */
+  insecureImage: boolean;
+  trustDirs: { system: string; local: string };
+  /** PEM of extra CAs for HTTPS (the file named by SSL_CERT_FILE), added to Node's roots. */
+  extraCa?: string;
+  /** `--signature=FILE` of rkt fetch: the signature of the (one) image given. */
+  signatureFile?: string;
+}
+
+/** SSL_CERT_FILE, as Go's crypto/x509 (and so rkt) honoured it: extra CA certificates for HTTPS. */
+function extraCaFromEnvironment(): string | undefined {
+  const file = process.env.SSL_CERT_FILE;
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 const DOCKER_HUB_ALIASES = ['registry-1.docker.io', 'docker.io', 'index.docker.io'];
@@ -51,7 +74,9 @@ export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs
     if (own) return { username: own.credentials.user, password: own.credentials.password };
     return docker.get(host);
   };
+  const extraCa = extraCaFromEnvironment();
   return {
+    appc: { insecureImage: insecure.has('image'), trustDirs: { system: configDirs.system, local: configDirs.local }, ...(extraCa === undefined ? {} : { extraCa }) },
     insecureHttp: insecure.has('http'),
     insecureTls: insecure.has('tls'),
     // Credentials go to the exact host they were configured for; Docker Hub's names are one host.

@@ -16,6 +16,7 @@ import { ImageIndex } from '../store/image-index.js';
 import { loadStoredImage } from '../store/stored-image.js';
 import { prepareStoreDirs } from '../store/store-dirs.js';
 import { withStoreInUse } from '../store/store-lock.js';
+import { appcLayerChain, isAppcRecord, readAppcManifest } from './appc-image.js';
 import { extractLayers } from './import-image.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
@@ -46,9 +47,13 @@ export async function renderImage(request: RenderRequest): Promise<string> {
   await prepareOutput(request.outputDir, request.overwrite);
   return withStoreInUse(dataDir, async () => {
     const index = await ImageIndex.openForLookup(dataDir);
-    let image;
+    let image: { record: { id: string }; manifestBytes: Buffer; configBytes?: Buffer; layers: Parameters<typeof extractLayers>[1] };
     try {
-      image = await loadStoredImage(dataDir, index, resolveStoredImage(index, request.image).id);
+      const record = resolveStoredImage(index, request.image);
+      // appc: the ACI's rootfs over its dependencies' (render); `extract` is the image alone.
+      image = isAppcRecord(record)
+        ? { record, manifestBytes: (await readAppcManifest(dataDir, record)).bytes, layers: await appcLayerChain(dataDir, index, record) }
+        : await loadStoredImage(dataDir, index, record.id);
     } finally {
       index.close();
     }
@@ -57,7 +62,7 @@ export async function renderImage(request: RenderRequest): Promise<string> {
     await mkdir(request.outputDir, { recursive: true, mode: 0o755 });
     if (!request.rootfsOnly) {
       await writeFile(join(request.outputDir, 'manifest'), image.manifestBytes, { mode: 0o644 });
-      await writeFile(join(request.outputDir, 'config.json'), image.configBytes, { mode: 0o644 });
+      if (image.configBytes) await writeFile(join(request.outputDir, 'config.json'), image.configBytes, { mode: 0o644 });
     }
     const work = await mkdtemp(join((await prepareStoreDirs(dataDir)).tmp, 'render-'));
     try {

@@ -11,7 +11,8 @@ import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
 import { ImageIndex } from '../store/image-index.js';
 import { loadStoredImage } from '../store/stored-image.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
-import { fetchImage, type PullPolicy } from './fetch-image.js';
+import { appcLayerChain, isAppcRecord, readAppcManifest } from './appc-image.js';
+import { fetchImage, type FetchedImage, type PullPolicy } from './fetch-image.js';
 import { extractLayers, type BlobProgress } from './import-image.js';
 import type { MountRequest } from './pod-volumes.js';
 import type { RegistryAccess } from './registry-access.js';
@@ -146,6 +147,7 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     ...(options.registry ? { registry: options.registry } : {}),
   });
   const index = await ImageIndex.open(dataDir);
+  if (isAppcRecord(fetched.record)) return resolveAppcApp(request, options, fetched, index);
   const image = await (async () => {
     try {
       index.touch(fetched.record.id, Date.now());
@@ -180,5 +182,60 @@ export async function resolveApp(request: AppRequest, options: ResolveAppOptions
     userLabels: parsePairs(request.userLabels, '--user-label'),
     isolators: request.isolators ?? {},
     ports: imagePortsFromExposed(exec?.ExposedPorts),
+  };
+}
+
+/**
+ * An app from an appc image: the manifest's app (exec, user and group, which are required and may
+ * be names from the image's /etc/passwd and /etc/group, environment, workingDirectory,
+ * supplementaryGIDs, mountPoints, ports) in place of an OCI config, over the layers of the image
+ * and its dependencies. Command-line flags override it as they do an OCI config.
+ */
+async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, fetched: FetchedImage, index: ImageIndex): Promise<ResolvedApp> {
+  const { dataDir } = options;
+  let manifest;
+  let chain;
+  try {
+    index.touch(fetched.record.id, Date.now());
+    manifest = (await readAppcManifest(dataDir, fetched.record)).manifest;
+    chain = await appcLayerChain(dataDir, index, fetched.record);
+  } finally {
+    index.close();
+  }
+  // A dependency shared by two branches is stacked once, at its highest place (later wins anyway).
+  const layers = chain.filter((layer, i) => !chain.slice(i + 1).some((later) => later.diffId === layer.diffId));
+  const name = checkAppName(request.name ?? defaultAppName(fetched.appNameBase));
+  const layerDirs = await extractLayers(dataDir, layers);
+  const app = manifest.app ?? undefined;
+  const exec = {
+    ...(app?.exec ? { Entrypoint: app.exec } : {}),
+    Env: (app?.environment ?? []).map((entry) => `${entry.name}=${entry.value}`),
+    ...(app?.workingDirectory ? { WorkingDir: app.workingDirectory } : {}),
+  };
+  const imageUser = app ? `${app.user}:${app.group}` : undefined;
+  const user = await resolveImageUser(layerDirs, userSpec(imageUser, request), { imageName: request.image });
+  const groups = request.supplementaryGids !== undefined ? parseGids(request.supplementaryGids) : (app?.supplementaryGIDs ?? user.additionalGids ?? []);
+  return {
+    name,
+    imageName: fetched.record.name,
+    imageId: fetched.record.id.replace(':', '-'),
+    layerDirs,
+    argv: appArgv(name, exec, request),
+    env: appEnvironment({
+      appName: name, imageEnv: exec.Env, podEnv: options.podEnv, appEnv: request.environment, uid: user.uid,
+      ...(options.fileEnv ? { fileEnv: options.fileEnv } : {}),
+      ...(options.inherited ? { inherited: options.inherited } : {}),
+    }),
+    cwd: appWorkingDirectory(exec, request),
+    uid: user.uid,
+    gid: user.gid,
+    groups,
+    readonlyRootfs: request.readonlyRootfs ?? false,
+    imageMountPoints: (app?.mountPoints ?? []).map((mount) => mount.path),
+    annotations: parsePairs(request.annotations, '--annotation'),
+    userAnnotations: parsePairs(request.userAnnotations, '--user-annotation'),
+    userLabels: parsePairs(request.userLabels, '--user-label'),
+    isolators: request.isolators ?? {},
+    ports: (app?.ports ?? []).map((port) => ({ name: port.name, port: port.port, protocol: port.protocol })),
   };
 }

@@ -5,7 +5,7 @@
  * absolute first).
  */
 import { RktError } from '../errors/rkt-error.js';
-import { canonicalImageName, parseImageId, parseImageReference } from '../image/image-reference.js';
+import { appcStoreName, canonicalImageName, parseImageId, parseImageReference } from '../image/image-reference.js';
 import type { ImageIndex, ImageRecord } from '../store/image-index.js';
 import { sourceName } from './open-image-source.js';
 
@@ -19,7 +19,8 @@ function nameCandidates(text: string): string[] {
   try {
     const reference = parseImageReference(text);
     if (reference.transport === 'docker') names.push(sourceName(reference).name);
-    else if (reference.transport !== 'store') names.push(canonicalImageName(reference));
+    else if (reference.transport === 'appc') names.push(appcStoreName(reference.name, reference.labels));
+    else if (reference.transport !== 'store' && reference.transport !== 'aci-file' && reference.transport !== 'aci-url') names.push(canonicalImageName(reference));
   } catch {
     // not a reference: only the literal name can match
   }

@@ -29,7 +29,22 @@ export interface ExtractionSummary {
   droppedXattrs: number;
 }
 
-export async function extractLayerTar(input: Readable): Promise<ExtractionSummary> {
+/**
+ * Maps a normalised entry name to the path it creates, or undefined to skip the entry. Used for
+ * ACIs, whose tar holds `manifest` and `rootfs/`: only `rootfs/` is the layer. appc has no
+ * whiteouts, so with a mapping `.wh.` names are ordinary files.
+ */
+export type EntryNameMap = (path: string, entry: string, what: string) => string | undefined;
+
+/** The ACI mapping: `rootfs/x` is `/x`; `manifest` is skipped; anything else is refused. */
+export const aciRootfsName: EntryNameMap = (path, entry, what) => {
+  if (path === '/rootfs') return '/';
+  if (path.startsWith('/rootfs/')) return path.slice('/rootfs'.length);
+  if (path === '/manifest' && what === 'entry name') return undefined;
+  throw new LayerEntryError('ENTRY_NAME_INVALID', `${what} is outside the ACI's rootfs/`, entry);
+};
+
+export async function extractLayerTar(input: Readable, mapName?: EntryNameMap): Promise<ExtractionSummary> {
   const summary: ExtractionSummary = { entries: 0, skippedDevices: 0, droppedXattrs: 0 };
   // Directory times are set last: creating entries inside a directory changes its mtime.
   const directoryTimes: { path: string; mtime: Date }[] = [];
@@ -41,7 +56,7 @@ export async function extractLayerTar(input: Readable): Promise<ExtractionSummar
       throw new LayerEntryError('LIMIT_ENTRIES', `layer has more than ${MAX_LAYER_ENTRIES} entries`, header.name);
     }
     try {
-      await createEntry(header, entry, summary, directoryTimes);
+      await createEntry(header, entry, summary, directoryTimes, mapName);
     } catch (error) {
       if (error instanceof LayerEntryError) throw error;
       throw new LayerEntryError((error as NodeJS.ErrnoException).code ?? 'ENTRY_FAILED', (error as Error).message, header.name);
@@ -61,9 +76,14 @@ function setTimesIfPresent(path: string, mtime: Date): void {
   }
 }
 
-async function createEntry(header: Header, content: EntryContent, summary: ExtractionSummary, directoryTimes: { path: string; mtime: Date }[]): Promise<void> {
-  const path = normalizeEntryName(header.name);
-  const whiteout = classifyWhiteout(path, header.name);
+async function createEntry(header: Header, content: EntryContent, summary: ExtractionSummary, directoryTimes: { path: string; mtime: Date }[], mapName?: EntryNameMap): Promise<void> {
+  const mapped = mapName ? mapName(normalizeEntryName(header.name), header.name, 'entry name') : normalizeEntryName(header.name);
+  if (mapped === undefined) {
+    content.resume();
+    return;
+  }
+  const path = mapped;
+  const whiteout: ReturnType<typeof classifyWhiteout> = mapName ? { kind: 'none' } : classifyWhiteout(path, header.name);
   if (whiteout.kind !== 'none') {
     content.resume();
     if (whiteout.kind === 'opaque') {
@@ -102,7 +122,10 @@ async function createEntry(header: Header, content: EntryContent, summary: Extra
       break;
     case 'link': {
       content.resume();
-      const target = normalizeEntryName(header.linkname, `hardlink target ${JSON.stringify(header.linkname)}`, header.name);
+      const what = `hardlink target ${JSON.stringify(header.linkname)}`;
+      const normalized = normalizeEntryName(header.linkname, what, header.name);
+      const target = mapName ? mapName(normalized, header.name, what) : normalized;
+      if (target === undefined) throw new LayerEntryError('ENTRY_LINK_INVALID', `hardlink to ${JSON.stringify(header.linkname)}`, header.name);
       if (target === '/' || target === path) {
         throw new LayerEntryError('ENTRY_LINK_INVALID', `hardlink to ${JSON.stringify(header.linkname)}`, header.name);
       }

@@ -14,7 +14,7 @@ import { RktError } from '../errors/rkt-error.js';
 import { INDEX_MIGRATIONS, type IndexMigration } from './index-migrations.js';
 import { prepareStoreDirs, storeDirs } from './store-dirs.js';
 
-export type SourceKind = 'oci' | 'oci-archive' | 'docker-archive' | 'docker';
+export type SourceKind = 'oci' | 'oci-archive' | 'docker-archive' | 'docker' | 'aci';
 
 export interface StoredBlobRecord {
   role: 'manifest' | 'config' | 'layer';

@@ -1,11 +1,11 @@
 /**
- * Entry point of the layer extraction child: `node layer-extract-child.js TARGET-DIR < layer.tar`.
+ * Entry point of the layer extraction child: `node layer-extract-child.js TARGET-DIR [--aci] < layer.tar`.
  * It chroots into TARGET-DIR first, so that no tar entry can reach outside the layer whatever its
  * name, symlinks or hardlinks say (the approach of rkt's own `extracttar`). On success it prints one
  * JSON summary line on stdout; on failure one JSON line {code, message, entry} on stderr and exits 1.
  */
 import { chroot } from '../sys/libc.js';
-import { extractLayerTar } from './extract-layer-tar.js';
+import { aciRootfsName, extractLayerTar } from './extract-layer-tar.js';
 import { LayerEntryError } from './layer-entry-name.js';
 
 async function main(): Promise<void> {
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   chroot(target);
   process.chdir('/');
   process.umask(0); // modes come from the tar headers, exactly
-  const summary = await extractLayerTar(input);
+  const summary = await extractLayerTar(input, process.argv[3] === '--aci' ? aciRootfsName : undefined);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 }
 

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { parseDigest } from '../schema/digest.js';
-import { layerCompression } from '../schema/media-types.js';
+import { MEDIA_TYPE, layerCompression } from '../schema/media-types.js';
 import { DigestingTransform } from './digesting-transform.js';
 import { withExclusiveFileLock } from './file-lock.js';
 import { startExtractChild } from './run-extract-child.js';
@@ -57,7 +57,9 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   const layerDir = join(casDir, 'layers', diffId.algorithm, diffId.hex);
   if (await isPresent(layerDir)) return join(layerDir, 'rootfs');
 
-  const compression = layerCompression(options.mediaType);
+  // An ACI is stored uncompressed; its `rootfs/` is the layer (the extraction child drops the rest).
+  const aci = options.mediaType === MEDIA_TYPE.appcAci;
+  const compression = aci ? 'none' : layerCompression(options.mediaType);
   if (compression === undefined) {
     throw new RktError('image', 'ERR_IMAGE_MEDIA_TYPE', `layer ${options.digest}: ${options.mediaType} is not a layer media type`);
   }
@@ -72,7 +74,7 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   const lockPath = join(casDir, 'locks', `layer-${diffId.algorithm}-${diffId.hex}.lock`);
   await withExclusiveFileLock(lockPath, async () => {
     if (await isPresent(layerDir)) return; // another process finished it while we waited
-    await extractIntoStore(options, compression === 'gzip', join(casDir, 'layers', 'tmp'), layerDir);
+    await extractIntoStore(options, compression === 'gzip', join(casDir, 'layers', 'tmp'), layerDir, aci);
   });
   return join(layerDir, 'rootfs');
 }
@@ -86,11 +88,11 @@ async function isPresent(layerDir: string): Promise<boolean> {
   }
 }
 
-async function extractIntoStore(options: EnsureLayerOptions, gzip: boolean, tmpRoot: string, layerDir: string): Promise<void> {
+async function extractIntoStore(options: EnsureLayerOptions, gzip: boolean, tmpRoot: string, layerDir: string, aci: boolean): Promise<void> {
   const work = await mkdtemp(join(tmpRoot, 'extract-'));
   try {
     await mkdir(join(work, 'rootfs'), { mode: 0o755 });
-    const summary = await verifyAndExtract(options, gzip, join(work, 'rootfs'));
+    const summary = await verifyAndExtract(options, gzip, join(work, 'rootfs'), aci);
     const record: LayerRecord = {
       diffId: options.diffId,
       digest: options.digest,
@@ -114,7 +116,7 @@ async function extractIntoStore(options: EnsureLayerOptions, gzip: boolean, tmpR
 }
 
 /** Streams the blob once: digest+size check, decompression, diff_id check, and the child's extraction. */
-async function verifyAndExtract(options: EnsureLayerOptions, gzip: boolean, rootfsDir: string): Promise<Record<string, unknown>> {
+async function verifyAndExtract(options: EnsureLayerOptions, gzip: boolean, rootfsDir: string, aci: boolean): Promise<Record<string, unknown>> {
   const { digest, size, diffId, blobPath } = options;
   const maxBytes = options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED_LAYER_BYTES;
   const compressed = new DigestingTransform(digest.slice(0, digest.indexOf(':')), size, () => sizeMismatch(options, 'larger'));
@@ -125,7 +127,7 @@ async function verifyAndExtract(options: EnsureLayerOptions, gzip: boolean, root
   );
   const decompress: Transform = gzip ? createGunzip() : new PassThrough();
   await requireBlob(blobPath, digest);
-  const child = startExtractChild(rootfsDir);
+  const child = startExtractChild(rootfsDir, aci);
   const streamed = pipeline(createReadStream(blobPath), compressed, decompress, uncompressed, child.stdin).then(
     () => undefined,
     (error: unknown) => error,

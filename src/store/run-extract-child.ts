@@ -27,9 +27,10 @@ export interface ExtractChild {
   outcome: Promise<ChildOutcome>;
 }
 
-export function startExtractChild(targetDir: string): ExtractChild {
+/** `aci`: the input is an ACI; only its `rootfs/` is extracted, as the layer's root. */
+export function startExtractChild(targetDir: string, aci = false): ExtractChild {
   // A clean environment: nothing like NODE_OPTIONS from the caller reaches the child.
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, [CHILD_MODULE, targetDir], {
+  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(process.execPath, [CHILD_MODULE, targetDir, ...(aci ? ['--aci'] : [])], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {},
   });

@@ -18,6 +18,7 @@ interface FetchOptions {
   storeOnly?: boolean;
   /** false when --no-store was given (commander's negation). */
   store?: boolean;
+  signature?: string;
 }
 
 function policyOf(options: FetchOptions) {
@@ -34,8 +35,9 @@ export function registerFetch(program: Command): void {
     program
       .command('fetch')
       .description('Fetch image(s) and store them in the local store')
-      .argument('<image...>', 'docker://…, oci:PATH[:TAG], oci-archive:PATH[:TAG], docker-archive:PATH')
+      .argument('<image...>', 'appc NAME[:VERSION], FILE.aci, https://…/FILE.aci, docker://…, oci:PATH[:TAG], oci-archive:PATH[:TAG], docker-archive:PATH')
       .option('--full', 'print the full image ID')
+      .option('--signature <file>', 'the detached signature of the (one) ACI file given (default: FILE.aci.asc beside it)')
       .option('--pull-policy <policy>', 'never: only the store; new: fetch only what the store lacks; update: always check the source', 'update')
       .addOption(new Option('--store-only', 'deprecated: --pull-policy=never').hideHelp())
       .addOption(new Option('--no-store', 'deprecated: --pull-policy=update').hideHelp()),
@@ -45,6 +47,10 @@ export function registerFetch(program: Command): void {
     const pullPolicy = policyOf(options);
     const extract = typeof process.geteuid !== 'function' || process.geteuid() === 0;
     const registry = registryAccess(globals.insecure, { system: globals.systemConfig, local: globals.localConfig, ...(globals.userConfig ? { user: globals.userConfig } : {}) });
+    if (options.signature !== undefined) {
+      if (images.length !== 1) throw new RktError('usage', 'ERR_FETCH_ARGS', '--signature applies to one image; give exactly one');
+      if (registry.appc) registry.appc.signatureFile = options.signature;
+    }
     for (const image of images) {
       const progress = startFetchProgress();
       const fetched = await fetchImage({ dataDir: globals.dir, image, pullPolicy, extract, registry, onProgress: progress.update }).finally(progress.stop);

@@ -14,6 +14,11 @@ export interface TlsSettings {
   insecureTls: boolean;
   /** PEM text of extra CAs, added to the system ones. */
   extraCa?: string;
+  /**
+   * Connect to another address than the URL's host resolves to (as curl's --resolve): the URL's
+   * host still goes in the Host header and TLS server name, and the certificate is checked for it.
+   */
+  connectTo?: (url: URL) => { host: string; port: number } | undefined;
 }
 
 export interface ExchangeRequest {
@@ -60,6 +65,11 @@ export function exchange(request: ExchangeRequest): Promise<ExchangeResponse> {
     agent: false,
     ...(request.signal ? { signal: request.signal } : {}),
   };
+  const address = request.tls.connectTo?.(url);
+  if (address !== undefined) {
+    Object.assign(options, { host: address.host, hostname: address.host, port: address.port, servername: url.hostname });
+    options.headers = { ...options.headers, Host: url.host };
+  }
   if (secure) {
     options.rejectUnauthorized = !request.tls.insecureTls;
     if (request.tls.extraCa !== undefined) options.ca = [...rootCertificates, request.tls.extraCa];

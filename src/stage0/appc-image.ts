@@ -1,0 +1,73 @@
+/**
+ * appc images in the store. An ACI is stored as two blobs: its manifest (`sha256:` of the JSON,
+ * role `manifest`, also the record's config digest) and the uncompressed ACI tar (`sha512:`, role
+ * `layer`, whose diff_id is its own digest: the image ID). Its rootfs is extracted like any layer,
+ * by the chrooted extraction child, which keeps only `rootfs/`. Dependencies are other stored
+ * images; the layers of an image are its dependencies' layers, depth-first in the order listed,
+ * then its own (appc ace.md "Filesystem Setup", reference §3.5).
+ */
+import { RktError } from '../errors/rkt-error.js';
+import { appcStoreName } from '../image/image-reference.js';
+import { type AppcDependency, type AppcImageManifest, appcImageManifestSchema, labelOf } from '../schema/appc-manifest.js';
+import { MEDIA_TYPE } from '../schema/media-types.js';
+import { parseJsonDocument } from '../schema/parse-json-document.js';
+import type { ImageIndex, ImageRecord } from '../store/image-index.js';
+import { readStoredBlob } from '../store/stored-blob.js';
+import type { StoredLayer } from '../store/stored-image.js';
+
+/** A dependency tree deeper than this is a loop or a hostile image. */
+export const MAX_DEPENDENCY_DEPTH = 16;
+
+export function isAppcRecord(record: Pick<ImageRecord, 'manifestMediaType'>): boolean {
+  return record.manifestMediaType === MEDIA_TYPE.appcManifest;
+}
+
+/** `NAME[:VERSION]` of a manifest: what `rkt image list` shows and what the store finds it by. */
+export function manifestStoreName(manifest: AppcImageManifest): string {
+  const version = labelOf(manifest, 'version');
+  return appcStoreName(manifest.name, version === undefined ? [] : [['version', version]]);
+}
+
+export function dependencyLabels(dependency: AppcDependency): [string, string][] {
+  return (dependency.labels ?? []).map((label) => [label.name, label.value]);
+}
+
+export async function readAppcManifest(dataDir: string, record: ImageRecord): Promise<{ bytes: Buffer; manifest: AppcImageManifest }> {
+  const bytes = await readStoredBlob(dataDir, record.configDigest);
+  return { bytes, manifest: parseJsonDocument(bytes, appcImageManifestSchema, `stored appc manifest of ${record.id.replace(':', '-')}`) };
+}
+
+/** The stored image a dependency names: by image ID when it gives one, else by name and labels. */
+export function findDependency(index: ImageIndex, dependency: AppcDependency): ImageRecord | undefined {
+  if (dependency.imageID !== undefined) {
+    const matches = index.findByIdPrefix(dependency.imageID.replace('-', ':'));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+  return index.findByName(appcStoreName(dependency.imageName, dependencyLabels(dependency)));
+}
+
+function ownLayer(index: ImageIndex, record: ImageRecord): StoredLayer {
+  const blob = index.blobsOf(record.id).find((b) => b.role === 'layer');
+  if (blob === undefined) throw new RktError('store', 'ERR_IMAGE_NOT_IN_STORE', `image ${record.id.replace(':', '-')} has no ACI blob in the store`);
+  return { digest: blob.digest, size: blob.size, mediaType: blob.mediaType, diffId: blob.diffId ?? blob.digest };
+}
+
+/** The image's layers, bottom first: dependencies depth-first in order, the image itself last. */
+export async function appcLayerChain(dataDir: string, index: ImageIndex, record: ImageRecord, depth = 0, path: string[] = []): Promise<StoredLayer[]> {
+  if (depth > MAX_DEPENDENCY_DEPTH || path.includes(record.id)) {
+    throw new RktError('image', 'ERR_APPC_DEPENDENCY_LOOP', `image ${record.name}: its dependencies loop or are more than ${MAX_DEPENDENCY_DEPTH} levels deep`);
+  }
+  const { manifest } = await readAppcManifest(dataDir, record);
+  const layers: StoredLayer[] = [];
+  for (const dependency of manifest.dependencies ?? []) {
+    const found = findDependency(index, dependency);
+    if (found === undefined) {
+      throw new RktError('store', 'ERR_APPC_DEPENDENCY_MISSING', `image ${record.name}: its dependency ${appcStoreName(dependency.imageName, dependencyLabels(dependency))} is not in the store`, {
+        hint: `fetch it (rkt fetch ${dependency.imageName}), or fetch ${record.name} again`,
+      });
+    }
+    layers.push(...(await appcLayerChain(dataDir, index, found, depth + 1, [...path, record.id])));
+  }
+  layers.push(ownLayer(index, record));
+  return layers;
+}
