@@ -151,13 +151,15 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (!isatty(0) && setsid() < 0)
 		die("setsid", a->name, errno);
 	/* a mount namespace of its own: mounts the app makes (or that are made in it later)
-	 * stay with it; the copy shares nothing back, as the pod's mounts are all private */
-	if (a->own_mountns && unshare(CLONE_NEWNS) < 0)
+	 * stay with it; the copy shares nothing back, as the pod's mounts are all private. A
+	 * cgroup namespace rooted at the cgroups just joined: /proc/self/cgroup shows "/". */
+	if (a->unshare_flags && unshare(a->unshare_flags) < 0)
 		die("unshare", a->name, errno);
 	if (chroot(a->root) < 0)
 		die("chroot", a->root, errno);
 	enter_cwd(a);
 	isolate_oom_score_adj(a);
+	isolate_rlimits(a);
 	isolate_bounding_set(a);
 	if (setgroups(a->ngroups, a->groups) < 0)
 		die("setgroups", a->name, errno);

@@ -1,5 +1,5 @@
 /* isolate.c: what an app's child applies to itself just before execve, exactly as the plan says
- * (no defaults here): its cgroups, oom_score_adj, the capability bounding set, the permitted and
+ * (no defaults here): its cgroups, oom_score_adj, rlimits, the capability bounding set, the permitted and
  * effective sets (inheritable and ambient cleared), no_new_privs and the seccomp filter, which
  * goes last because it may forbid the calls before it. */
 #include "stage1.h"
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -71,6 +72,17 @@ void isolate_oom_score_adj(const struct app *a)
 	if (write(fd, text, (size_t)len) != len)
 		die("oom-score-adj", a->name, errno);
 	close(fd);
+}
+
+/* while still root (raising a hard limit needs CAP_SYS_RESOURCE); the plan has them in order */
+void isolate_rlimits(const struct app *a)
+{
+	for (size_t i = 0; i < a->nrlimits; i++) {
+		struct rlimit rl = {(rlim_t)a->rlimits[i].soft, (rlim_t)a->rlimits[i].hard};
+
+		if (setrlimit(a->rlimits[i].resource, &rl) < 0)
+			die("rlimit", a->name, errno);
+	}
 }
 
 /* while still root, with CAP_SETPCAP: drop every capability the bounding set must not have */

@@ -12,11 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
 
 #define MAX_FIELDS 8
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
 #define NS_SEEN    1 /* no CLONE_NEW* flag uses bit 0; cleared again in check() */
 
 struct word {
@@ -33,6 +37,18 @@ static const struct word mount_flags[] = {
 static const struct word mount_opts[] = {
 	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW},
 	{"optional", OPT_OPTIONAL}, {"self", OPT_SELF}, {NULL, 0},
+};
+static const struct word app_namespaces[] = {
+	{"mount", CLONE_NEWNS}, {"cgroup", CLONE_NEWCGROUP}, {NULL, 0},
+};
+/* rlimit NAME: RLIMIT_* without the prefix */
+static const struct word rlimit_names[] = {
+	{"CPU", RLIMIT_CPU}, {"FSIZE", RLIMIT_FSIZE}, {"DATA", RLIMIT_DATA},
+	{"STACK", RLIMIT_STACK}, {"CORE", RLIMIT_CORE}, {"RSS", RLIMIT_RSS},
+	{"NPROC", RLIMIT_NPROC}, {"NOFILE", RLIMIT_NOFILE}, {"MEMLOCK", RLIMIT_MEMLOCK},
+	{"AS", RLIMIT_AS}, {"LOCKS", RLIMIT_LOCKS}, {"SIGPENDING", RLIMIT_SIGPENDING},
+	{"MSGQUEUE", RLIMIT_MSGQUEUE}, {"NICE", RLIMIT_NICE}, {"RTPRIO", RLIMIT_RTPRIO},
+	{"RTTIME", RLIMIT_RTTIME}, {NULL, 0},
 };
 static const struct word namespaces[] = {
 	{"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS},
@@ -313,6 +329,31 @@ static void read_filter(struct app *a, char *path)
 	a->filter_len = (size_t)st.st_size / 8;
 }
 
+/* a limit value: decimal, or "unlimited" */
+static unsigned long long limit_value(const char *s)
+{
+	return strcmp(s, "unlimited") == 0 ? (unsigned long long)RLIM_INFINITY : number64(s);
+}
+
+/* rlimit NAME SOFT HARD: one resource once, soft at most hard */
+static void add_rlimit(struct app *a, char **f)
+{
+	struct app_rlimit r;
+
+	if (strchr(f[0], ',') || strcmp(f[0], "-") == 0)
+		bad("bad rlimit name: %s", f[0]);
+	r.resource = (int)words(f[0], rlimit_names);
+	r.soft = limit_value(f[1]);
+	r.hard = limit_value(f[2]);
+	if (r.soft > r.hard)
+		bad("rlimit soft limit above hard: %s", f[0]);
+	for (size_t i = 0; i < a->nrlimits; i++)
+		if (a->rlimits[i].resource == r.resource)
+			bad("repeated rlimit: %s", f[0]);
+	a->rlimits = grow(a->rlimits, a->nrlimits, sizeof r);
+	a->rlimits[a->nrlimits++] = r;
+}
+
 static void app_directive(const struct plan *pl, struct app *a, const char *d, char **f, int n)
 {
 	/* entering, the root and the mount namespace are the running app's own */
@@ -325,6 +366,10 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		a->log_max = number(f[1], 4294967295UL);
 		if (a->log_max < 4096)
 			bad("log size below 4096", NULL);
+		return;
+	}
+	if (strcmp(d, "rlimit") == 0 && n == 3) {
+		add_rlimit(a, f);
 		return;
 	}
 	if (n != 1)
@@ -349,10 +394,10 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 	} else if (strcmp(d, "gid") == 0 && !a->have_gid) {
 		a->gid = (gid_t)id_number(f[0]);
 		a->have_gid = 1;
-	} else if (strcmp(d, "unshare") == 0 && !a->own_mountns) {
-		if (strcmp(f[0], "mount") != 0)
-			bad("unshare takes only mount", NULL);
-		a->own_mountns = 1;
+	} else if (strcmp(d, "unshare") == 0 && !a->unshare_flags) {
+		a->unshare_flags = (int)words(f[0], app_namespaces);
+		if (!a->unshare_flags)
+			bad("unshare needs mount or cgroup", NULL);
 	} else if (strcmp(d, "groups") == 0 && !a->have_groups) {
 		a->have_groups = 1;
 		for (char *p = f[0], *next; strcmp(f[0], "-") != 0 && p; p = next) {

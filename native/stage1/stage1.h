@@ -54,7 +54,12 @@ struct app {
 	gid_t *groups;
 	size_t ngroups;
 	int have_uid, have_gid, have_groups;
-	int own_mountns;      /* `unshare mount` */
+	int unshare_flags;    /* `unshare mount,cgroup`: CLONE_NEWNS, CLONE_NEWCGROUP */
+	struct app_rlimit {
+		int resource;
+		unsigned long long soft, hard; /* RLIM_INFINITY for "unlimited" */
+	} *rlimits;
+	size_t nrlimits;
 	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
 	unsigned long log_max;
 	uint64_t caps_bounding, caps_effective;
@@ -145,6 +150,7 @@ int enter_main(const char *plan_file);
 void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root */
 void isolate_join_cgroups(const struct app *app);
 void isolate_oom_score_adj(const struct app *app);
+void isolate_rlimits(const struct app *app);       /* while still root */
 void isolate_bounding_set(const struct app *app);  /* before setuid */
 void isolate_capabilities(const struct app *app);  /* after setuid */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */

@@ -185,6 +185,7 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
       gid: app.gid,
       groups: app.groups,
       ownMountNamespace: true,
+      ownCgroupNamespace: true,
       ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
       ...isolationFor(app, insecure, pod.path, runDir, cgroups),
     })),

@@ -270,6 +270,28 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(maskRun.error.message, /capability mask is not 16 hex digits/);
   });
 
+  it('reads rlimit and unshare mount,cgroup; refuses an unknown limit, soft above hard and a repeat', () => {
+    const p = harmlessPlan('rlimits', {
+      apps: [app('web', { ownMountNamespace: true, ownCgroupNamespace: true, rlimits: [{ name: 'NOFILE', soft: 1024, hard: 1024 }, { name: 'CORE', soft: 0, hard: 'unlimited' }] })],
+    });
+    const text = serializePlan(p);
+    assert.match(text, /^unshare mount,cgroup\n/m);
+    assert.match(text, /^rlimit NOFILE 1024 1024\nrlimit CORE 0 unlimited\n/m);
+    const run = runHelper('rlimits', text, p.errorFile);
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /namespaces must include mount/);
+    for (const [name, line, reason] of [
+      ['rl-name', 'rlimit FILES 1 1', /unknown word/],
+      ['rl-order', 'rlimit NOFILE 2 1', /soft limit above hard/],
+      ['rl-repeat', 'rlimit NOFILE 1 1\nrlimit NOFILE 2 2', /repeated rlimit/],
+    ] as const) {
+      const bad = harmlessPlan(name);
+      const badRun = runHelper(name, `${serializePlan(bad)}${line}\n`, bad.errorFile);
+      assert.equal(badRun.status, 254);
+      assert.match(badRun.error.message, reason);
+    }
+  });
+
   it('reads netns, and refuses it together with net in namespaces', () => {
     const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
     const text = serializePlan(p);

@@ -55,6 +55,8 @@ export interface AppPlan {
   groups: number[];
   /** `unshare mount`: the app child enters a mount namespace of its own before chroot. */
   ownMountNamespace?: boolean;
+  /** `unshare cgroup`: a cgroup namespace rooted at the app's cgroups (made after joining them). */
+  ownCgroupNamespace?: boolean;
   /**
    * `log DIR MAXBYTES`: stdout and stderr go through pipes to PID 1, which writes them to the
    * console (its own fds 1 and 2) and to DIR/stdout and DIR/stderr, each rotated to `.1` when it
@@ -71,6 +73,14 @@ export interface AppPlan {
   seccompFile?: string;
   /** Host paths of the cgroup directories the app joins. */
   cgroups?: string[];
+  /** `rlimit NAME SOFT HARD`, set before execve; NAME is RLIMIT_* without the prefix. */
+  rlimits?: RlimitPlan[];
+}
+
+export interface RlimitPlan {
+  name: string;
+  soft: number | 'unlimited';
+  hard: number | 'unlimited';
 }
 
 export interface Stage1Plan {
@@ -138,6 +148,7 @@ function stepLine(step: PodStep): string {
 
 /** The lines of one app's block, `app NAME` first; an enter plan's app has no root of its own. */
 function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
+  const unshared = [...(app.ownMountNamespace ? ['mount'] : []), ...(app.ownCgroupNamespace ? ['cgroup'] : [])];
   return [
     line('app', app.name),
     ...(app.root === undefined ? [] : [line('app-root', app.root)]),
@@ -148,10 +159,11 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     line('uid', String(app.uid)),
     line('gid', String(app.gid)),
     ['groups', listOrNone(app.groups.map(String))].join(' '),
-    ...(app.ownMountNamespace ? [line('unshare', 'mount')] : []),
+    ...(unshared.length > 0 ? [line('unshare', unshared.join(','))] : []),
     ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
     ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+    ...(app.rlimits ?? []).map((limit) => line('rlimit', limit.name, String(limit.soft), String(limit.hard))),
     ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),

@@ -33,6 +33,8 @@ export interface ProbeReport {
   noNewPrivs: number;
   seccomp: number;
   fds: number[];
+  /** "Max open files" of /proc/self/limits: [soft, hard] as the kernel prints them. */
+  nofile: [string, string] | null;
   cgroup: string;
   files: Record<string, ProbeFile>;
   tries: Record<string, string>;
