@@ -504,6 +504,10 @@ static int report(int argc, char **argv)
 	print_nofile();
 	key("cgroup", 0);
 	print_file_string("/proc/self/cgroup");
+	key("uidMap", 0);
+	print_file_string("/proc/self/uid_map");
+	key("gidMap", 0);
+	print_file_string("/proc/self/gid_map");
 	print_list("files", stats, nstats, 0);
 	print_list("tries", tries, ntries, 1);
 	/* the actions last: they may change the probe's own state (a mount, a namespace) */

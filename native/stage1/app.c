@@ -38,14 +38,28 @@ static void close_between(unsigned lo, unsigned hi)
 			die("close", "-", errno);
 }
 
+void close_fds_keeping(int *keep, size_t n)
+{
+	unsigned next = 3;
+
+	for (size_t i = 1; i < n; i++) /* insertion sort: a handful of fds */
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)next)
+			continue;
+		close_between(next, (unsigned)keep[i] - 1);
+		next = (unsigned)keep[i] + 1;
+	}
+	close_between(next, ~0U);
+}
+
 void close_fds_except(int keep)
 {
-	if (keep < 3) {
-		close_between(3, ~0U);
-		return;
-	}
-	close_between(3, (unsigned)keep - 1);
-	close_between((unsigned)keep + 1, ~0U);
+	close_fds_keeping(&keep, 1);
 }
 
 void signals_reset(void)
@@ -140,6 +154,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
 	isolate_join_cgroups(a);
+	userns_join(a->userns_fd);
 	close_fds_except(report_fd);
 	signals_reset();
 	sigemptyset(&none);

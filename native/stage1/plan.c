@@ -193,8 +193,24 @@ static unsigned long long number64(const char *s)
 }
 
 /* An enter plan has one pod-phase directive: which process to enter. */
+/* private-users SHIFT COUNT: ids 0..COUNT-1 inside are SHIFT.. on the host */
+static void private_users(struct plan *pl, char **f)
+{
+	if (pl->userns_count)
+		bad("repeated directive", NULL);
+	pl->userns_shift = number(f[0], 4294967294UL);
+	pl->userns_count = number(f[1], 4294967294UL);
+	if (!pl->userns_shift || !pl->userns_count ||
+	    pl->userns_count > 4294967295UL - pl->userns_shift)
+		bad("private-users: bad range", NULL);
+}
+
 static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 {
+	if (strcmp(d, "private-users") == 0 && n == 2) {
+		private_users(pl, f);
+		return;
+	}
 	if (strcmp(d, "enter") != 0 || n != 3)
 		bad("not allowed in an enter plan, or wrong field count: %s", d);
 	if (pl->enter_pid)
@@ -225,6 +241,13 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		once(&pl->status_dir, abs_path(f[0]));
 	} else if (strcmp(d, "root") == 0 && n == 1) {
 		once(&pl->root, abs_path(f[0]));
+	} else if (strcmp(d, "private-users") == 0 && n == 2) {
+		private_users(pl, f);
+	} else if (strcmp(d, "idmap") == 0 && n == 1) {
+		pl->idmaps = grow(pl->idmaps, pl->nidmaps, sizeof *pl->idmaps);
+		pl->idmap_fds = grow(pl->idmap_fds, pl->nidmaps, sizeof *pl->idmap_fds);
+		pl->idmaps[pl->nidmaps] = abs_path(f[0]);
+		pl->idmap_fds[pl->nidmaps++] = -1;
 	} else if (strcmp(d, "netns") == 0 && n == 1) {
 		once(&pl->netns, abs_path(f[0]));
 	} else if (strcmp(d, "hostname") == 0 && n == 1) {
@@ -466,6 +489,8 @@ static void check(struct plan *pl)
 	pl->ns_flags &= ~NS_SEEN;
 	if (!pl->pod_dir || !pl->error_file || !pl->status_dir || !pl->root || pl->lock_fd < 0)
 		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
+	if (pl->nidmaps && !pl->userns_count)
+		bad("idmap needs private-users", NULL);
 	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
 	if (!(pl->ns_flags & CLONE_NEWNS))
 		bad("namespaces must include mount", NULL);
@@ -520,6 +545,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 	memset(pl, 0, sizeof *pl);
 	pl->file = plan_file = path;
 	pl->lock_fd = -1;
+	pl->userns_fd = -1;
 	pl->enter = enter;
 	in = fopen(path, "re");
 	if (!in)
@@ -563,6 +589,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 				bad("bad app name", NULL);
 			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
 			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
+			pl->apps[pl->napps].userns_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
 		} else if (pl->napps) {
 			app_directive(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);

@@ -72,6 +72,7 @@ struct app {
 	char **cgroups;         /* cgroup directories (host paths) the app joins */
 	size_t ncgroups;
 	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
+	int userns_fd;          /* the pod's user namespace, joined after the cgroups; -1: none */
 };
 
 /* applog.c: one app's log state in PID 1 (stream 0 is stdout, 1 is stderr) */
@@ -99,6 +100,11 @@ struct plan {
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;
 	size_t nops;
+	unsigned long userns_shift, userns_count; /* `private-users SHIFT COUNT`; count 0: none */
+	int userns_fd;        /* the pod's user namespace (outer process, PID 1), or -1 */
+	char **idmaps;        /* `idmap PATH` directories */
+	int *idmap_fds;       /* their detached idmapped binds, made by the outer process */
+	size_t nidmaps;
 	struct app *apps;
 	size_t napps;
 };
@@ -125,6 +131,7 @@ void fail_send(int fd, const struct failure *f);
 
 /* app.c: process hygiene shared by the outer process, PID 1 and the app child */
 void close_fds_except(int keep);              /* every fd above 2 but keep (-1: none) */
+void close_fds_keeping(int *keep, size_t n);  /* every fd above 2 but those (sorts keep) */
 void signals_reset(void);                     /* all dispositions to SIG_DFL */
 void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 
@@ -145,6 +152,12 @@ int wait_child(pid_t child, const sigset_t *set);
 
 /* enter.c: `rkt-stage1 enter PLAN`; returns the command's exit status */
 int enter_main(const char *plan_file);
+
+/* userns.c: --private-users */
+void userns_create(struct plan *plan);        /* outer process, before PID 1's fork */
+void userns_attach_idmaps(const struct plan *plan); /* PID 1, own mount namespace */
+void userns_join(int fd);                     /* app child, after its cgroups */
+void rootfs_set_owner(long uid, long gid);    /* what rootfs.c creates is chowned to it */
 
 /* isolate.c */
 void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
 import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
+import { allocateUserRange, shiftOwnership, type UserRange } from '../isolation/private-users.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
@@ -48,6 +49,8 @@ export interface LaunchOptions {
   interactive?: boolean;
   /** `--insecure-options=capabilities,paths,seccomp`: the protections turned off. */
   insecure?: ReadonlySet<string>;
+  /** `--private-users`: the apps in a user namespace on a host uid/gid range of their own. */
+  privateUsers?: boolean;
 }
 
 export interface RunRequest extends PodRequest, LaunchOptions {}
@@ -113,6 +116,27 @@ function createCgroupsFor(pod: LockedPod, spec: PodSpec, now: PodPaths): PodCgro
 }
 
 /**
+ * Claims the pod's host id range (recorded at once in the range file; `rkt rm` gives it back) and
+ * moves what the pod writes to it: the overlay upper directories' roots and the empty volumes. The
+ * image layers stay as they are, shared: the helper idmaps them.
+ */
+function privateUsersFor(pod: LockedPod, spec: PodSpec): UserRange {
+  const range = allocateUserRange(path.resolve(pod.path, '../../..'), pod.uuid);
+  const files = podPaths(pod.path);
+  for (const app of spec.apps) {
+    const upper = files.overlayUpper(app.name);
+    const stat = fs.statSync(upper);
+    if (stat.uid < range.shift) fs.chownSync(upper, stat.uid + range.shift, stat.gid + range.shift);
+  }
+  const volumes = new Set(spec.apps.flatMap((app) => app.mounts.filter((mount) => mount.kind !== 'host').map((mount) => mount.source)));
+  for (const volume of volumes) {
+    const dir = files.sharedVolume(volume);
+    if (fs.existsSync(dir)) shiftOwnership(dir, range.shift);
+  }
+  return range;
+}
+
+/**
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
@@ -128,10 +152,12 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
   const files = podPaths(runDir);
   const insecure = options.insecure ?? new Set<string>();
   const cgroups = createCgroupsFor(pod, spec, now);
+  const users = options.privateUsers ? privateUsersFor(pod, spec) : undefined;
   writeLaunchRecord(now.launch, {
     version: 1,
     insecure: [...insecure].sort(),
     cgroups: Object.fromEntries(spec.apps.map((app) => [app.name, cgroups.apps.get(app.name)?.dirs ?? []])),
+    ...(users ? { privateUsers: users } : {}),
   });
   // recursive: a run-prepared that failed half-way may have made it already
   fs.mkdirSync(now.pidsDir, { mode: 0o750, recursive: true });
@@ -172,6 +198,7 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
     namespaces,
     ...(context.network ? { netns: context.network.netns } : {}),
     hostname,
+    ...(users ? { privateUsers: users, idmaps: [...new Set(spec.apps.flatMap((app) => app.layerDirs))] } : {}),
     root: files.stage1Root,
     steps,
     apps: spec.apps.map((app) => ({

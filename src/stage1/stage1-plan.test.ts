@@ -292,6 +292,18 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     }
   });
 
+  it('reads private-users and idmap; refuses idmap without private-users, and a zero range', () => {
+    const p = harmlessPlan('userns', { privateUsers: { shift: 65536, count: 65536 }, idmaps: ['/var/lib/rkt/cas/layers/a'] });
+    const text = serializePlan(p);
+    assert.match(text, /^private-users 65536 65536\nidmap \/var\/lib\/rkt\/cas\/layers\/a\n/m);
+    const run = runHelper('userns', text, p.errorFile);
+    assert.match(run.error.message, /namespaces must include mount/);
+    const lone = harmlessPlan('idmap-alone', { idmaps: ['/x'] });
+    assert.match(runHelper('idmap-alone', serializePlan(lone), lone.errorFile).error.message, /idmap needs private-users/);
+    const zero = harmlessPlan('userns-zero', { privateUsers: { shift: 0, count: 65536 } });
+    assert.match(runHelper('userns-zero', serializePlan(zero), zero.errorFile).error.message, /private-users: bad range/);
+  });
+
   it('reads netns, and refuses it together with net in namespaces', () => {
     const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
     const text = serializePlan(p);

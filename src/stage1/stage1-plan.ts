@@ -94,6 +94,10 @@ export interface Stage1Plan {
   /** A network namespace file (made by stage0, CNI already run in it) that PID 1 joins; excludes `net`. */
   netns?: string;
   hostname: string;
+  /** `private-users SHIFT COUNT`: the apps run in a user namespace mapping 0..COUNT-1 to SHIFT.. */
+  privateUsers?: { shift: number; count: number };
+  /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through that namespace. */
+  idmaps?: string[];
   root: string;
   steps: PodStep[];
   apps: AppPlan[];
@@ -182,13 +186,16 @@ export interface EnterPlan {
   pid: number;
   ppid: number;
   startTime: bigint;
-  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'log'>;
+  /** The pod's user namespace: the helper checks the app is in it, and joins it. */
+  privateUsers?: { shift: number; count: number };
+  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log'>;
 }
 
 export function serializeEnterPlan(plan: EnterPlan): string {
   const lines = [
     `rkt-stage1-plan ${PLAN_VERSION}`,
     line('enter', String(plan.pid), String(plan.ppid), plan.startTime.toString()),
+    ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
     ...appLines(plan.app),
   ];
   return lines.join('\n') + '\n';
@@ -205,6 +212,8 @@ export function serializePlan(plan: Stage1Plan): string {
     line('namespaces', plan.namespaces.join(',')),
     ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
     line('hostname', plan.hostname),
+    ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
+    ...(plan.idmaps ?? []).map((dir) => line('idmap', dir)),
     line('root', plan.root),
     ...plan.steps.map(stepLine),
   ];
