@@ -325,31 +325,42 @@ static uint64_t cap_mask(const char *s)
 	return v;
 }
 
-/* the whole seccomp program, read now: no path to it exists inside the pod */
-static void read_filter(struct app *a, char *path)
+/* a whole program of 8-byte instructions (seccomp's sock_filter, eBPF's bpf_insn), read now:
+ * no path to it exists inside the pod */
+static unsigned char *read_insns(char *path, const char *what, size_t *count)
 {
 	struct stat st;
+	unsigned char *buf;
 	int fd = open(abs_path(path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		die("open", path, errno);
 	if (fstat(fd, &st) < 0)
 		die("read", path, errno);
-	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % 8 || st.st_size > 4096 * 8)
-		die_reason("seccomp", path, EINVAL,
-			   "not a seccomp program (1 to 4096 instructions of 8 bytes)");
-	a->filter = malloc((size_t)st.st_size);
-	if (!a->filter)
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % 8 || st.st_size > 4096 * 8) {
+		char reason[100];
+		snprintf(reason, sizeof reason, "not a %s program (1 to 4096 instructions of 8 bytes)",
+			 what);
+		die_reason(what, path, EINVAL, reason);
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
 		die("plan", plan_file, ENOMEM);
 	for (size_t got = 0; got < (size_t)st.st_size;) {
-		ssize_t n = read(fd, a->filter + got, (size_t)st.st_size - got);
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n <= 0)
 			die("read", path, n < 0 ? errno : EIO);
 		got += (size_t)n;
 	}
 	close(fd);
+	*count = (size_t)st.st_size / 8;
+	return buf;
+}
+
+static void read_filter(struct app *a, char *path)
+{
+	a->filter = read_insns(path, "seccomp", &a->filter_len);
 	a->seccomp_file = path;
-	a->filter_len = (size_t)st.st_size / 8;
 }
 
 /* a limit value: decimal, or "unlimited" */
@@ -381,7 +392,7 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 {
 	/* entering, the root and the mount namespace are the running app's own */
 	if (pl->enter && (strcmp(d, "log") == 0 || strcmp(d, "app-root") == 0 ||
-			  strcmp(d, "unshare") == 0))
+			  strcmp(d, "unshare") == 0 || strcmp(d, "devices-bpf") == 0))
 		bad("not allowed in an enter plan: %s", d);
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
 		a->log_dir = abs_path(f[0]);
@@ -450,6 +461,9 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		a->have_oom_score_adj = 1;
 	} else if (strcmp(d, "seccomp") == 0 && !a->filter) {
 		read_filter(a, f[0]);
+	} else if (strcmp(d, "devices-bpf") == 0 && !a->devices_prog) {
+		a->devices_prog = read_insns(f[0], "devices-bpf", &a->devices_len);
+		a->devices_file = f[0];
 	} else if (strcmp(d, "cgroup") == 0) {
 		size_t k = a->ncgroups;
 		a->cgroups = grow(a->cgroups, k, sizeof *a->cgroups);
@@ -491,6 +505,9 @@ static void check(struct plan *pl)
 		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
 	if (pl->nidmaps && !pl->userns_count)
 		bad("idmap needs private-users", NULL);
+	for (size_t i = 0; i < pl->napps; i++)
+		if (pl->apps[i].devices_prog && pl->apps[i].ncgroups != 1)
+			bad("devices-bpf needs exactly one cgroup (v2): app %s", pl->apps[i].name);
 	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
 	if (!(pl->ns_flags & CLONE_NEWNS))
 		bad("namespaces must include mount", NULL);

@@ -73,6 +73,9 @@ struct app {
 	size_t ncgroups;
 	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
 	int userns_fd;          /* the pod's user namespace, joined after the cgroups; -1: none */
+	char *devices_file;     /* `devices-bpf`: an eBPF device program for the app's v2 cgroup */
+	unsigned char *devices_prog;
+	size_t devices_len;     /* instructions */
 };
 
 /* applog.c: one app's log state in PID 1 (stream 0 is stdout, 1 is stderr) */
@@ -162,6 +165,7 @@ void rootfs_set_owner(long uid, long gid);    /* what rootfs.c creates is chowne
 /* isolate.c */
 void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root */
 void isolate_join_cgroups(const struct app *app);
+void isolate_attach_devices(const struct plan *plan); /* PID 1, before pivot_root */
 void isolate_oom_score_adj(const struct app *app);
 void isolate_rlimits(const struct app *app);       /* while still root */
 void isolate_bounding_set(const struct app *app);  /* before setuid */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
 import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
+import { compileDeviceFilter, encodeDeviceFilter } from '../isolation/device-bpf.js';
 import { allocateUserRange, shiftOwnership, type UserRange } from '../isolation/private-users.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
@@ -153,6 +154,8 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
   const insecure = options.insecure ?? new Set<string>();
   const cgroups = createCgroupsFor(pod, spec, now);
   const users = options.privateUsers ? privateUsersFor(pod, spec) : undefined;
+  // v2 has no devices controller: the allow-list is an eBPF program on each app's group
+  if (cgroups.version === 2) fs.writeFileSync(now.devicesProgram, encodeDeviceFilter(compileDeviceFilter()), { mode: 0o600 });
   writeLaunchRecord(now.launch, {
     version: 1,
     insecure: [...insecure].sort(),
@@ -215,6 +218,7 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
       ownCgroupNamespace: true,
       ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
       ...isolationFor(app, insecure, pod.path, runDir, cgroups),
+      ...(cgroups.version === 2 ? { devicesFile: files.devicesProgram } : {}),
     })),
   };
 }

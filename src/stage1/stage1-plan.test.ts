@@ -304,6 +304,16 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(runHelper('userns-zero', serializePlan(zero), zero.errorFile).error.message, /private-users: bad range/);
   });
 
+  it('reads devices-bpf, which needs exactly one (v2) cgroup', () => {
+    const program = join(base, 'devices.bpf');
+    writeFileSync(program, Buffer.alloc(16));
+    const one = harmlessPlan('devbpf', { apps: [app('web', { cgroups: ['/sys/fs/cgroup/rkt/x/web'], devicesFile: program })] });
+    assert.match(serializePlan(one), /^devices-bpf \S+devices\.bpf$/m);
+    assert.match(runHelper('devbpf', serializePlan(one), one.errorFile).error.message, /namespaces must include mount/);
+    const two = harmlessPlan('devbpf-v1', { apps: [app('web', { cgroups: ['/a', '/b'], devicesFile: program })] });
+    assert.match(runHelper('devbpf-v1', serializePlan(two), two.errorFile).error.message, /devices-bpf needs exactly one cgroup/);
+  });
+
   it('reads netns, and refuses it together with net in namespaces', () => {
     const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
     const text = serializePlan(p);

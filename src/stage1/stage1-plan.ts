@@ -73,6 +73,8 @@ export interface AppPlan {
   seccompFile?: string;
   /** Host paths of the cgroup directories the app joins. */
   cgroups?: string[];
+  /** `devices-bpf PATH`: an eBPF device program the helper attaches to the app's one (v2) cgroup. */
+  devicesFile?: string;
   /** `rlimit NAME SOFT HARD`, set before execve; NAME is RLIMIT_* without the prefix. */
   rlimits?: RlimitPlan[];
 }
@@ -172,6 +174,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
+    ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
   ];
 }
 
@@ -188,7 +191,7 @@ export interface EnterPlan {
   startTime: bigint;
   /** The pod's user namespace: the helper checks the app is in it, and joins it. */
   privateUsers?: { shift: number; count: number };
-  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log'>;
+  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile'>;
 }
 
 export function serializeEnterPlan(plan: EnterPlan): string {
