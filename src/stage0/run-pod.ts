@@ -11,7 +11,7 @@ import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
 import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
 import { compileDeviceFilter, encodeDeviceFilter } from '../isolation/device-bpf.js';
-import { allocateUserRange, shiftOwnership, type UserRange } from '../isolation/private-users.js';
+import { allocateUserRange, releaseUserRange, shiftOwnership, type UserRange } from '../isolation/private-users.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
@@ -122,17 +122,24 @@ function createCgroupsFor(pod: LockedPod, spec: PodSpec, now: PodPaths): PodCgro
  * image layers stay as they are, shared: the helper idmaps them.
  */
 function privateUsersFor(pod: LockedPod, spec: PodSpec): UserRange {
-  const range = allocateUserRange(path.resolve(pod.path, '../../..'), pod.uuid);
+  const dataDir = path.resolve(pod.path, '../../..');
+  const range = allocateUserRange(dataDir, pod.uuid);
   const files = podPaths(pod.path);
-  for (const app of spec.apps) {
-    const upper = files.overlayUpper(app.name);
-    const stat = fs.statSync(upper);
-    if (stat.uid < range.shift) fs.chownSync(upper, stat.uid + range.shift, stat.gid + range.shift);
-  }
-  const volumes = new Set(spec.apps.flatMap((app) => app.mounts.filter((mount) => mount.kind !== 'host').map((mount) => mount.source)));
-  for (const volume of volumes) {
-    const dir = files.sharedVolume(volume);
-    if (fs.existsSync(dir)) shiftOwnership(dir, range.shift);
+  try {
+    for (const app of spec.apps) {
+      const upper = files.overlayUpper(app.name);
+      const stat = fs.statSync(upper);
+      if (stat.uid < range.shift) fs.chownSync(upper, stat.uid + range.shift, stat.gid + range.shift);
+    }
+    const volumes = new Set(spec.apps.flatMap((app) => app.mounts.filter((mount) => mount.kind !== 'host').map((mount) => mount.source)));
+    for (const volume of volumes) {
+      const dir = files.sharedVolume(volume);
+      if (fs.existsSync(dir)) shiftOwnership(dir, range.shift);
+    }
+  } catch (error) {
+    // not yet in launch.json, so removing the pod would not find it
+    releaseUserRange(dataDir, pod.uuid, range.shift);
+    throw error;
   }
   return range;
 }
