@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { allocateUserRange, PRIVATE_USERS_COUNT, releaseUserRange, shiftOwnership } from './private-users.js';
+import { allocateUserRange, PRIVATE_USERS_COUNT, releaseUserRange, shiftOwnership, sweepUserRanges } from './private-users.js';
 
 describe('private-users ranges', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rkt-ranges-'));
@@ -29,6 +29,15 @@ describe('private-users ranges', () => {
     releaseUserRange(dataDir, 'pod-a', 5 * 65536);
     assert.ok(!fs.existsSync(path.join(dataDir, 'private-users', String(5 * 65536))));
     releaseUserRange(dataDir, 'pod-a', 5 * 65536); // gone already: fine
+  });
+
+  it('sweeps the ranges of pods that no longer exist, and only those', () => {
+    const live = allocateUserRange(dataDir, 'pod-live', () => 100);
+    const gone = allocateUserRange(dataDir, 'pod-gone', () => 101);
+    sweepUserRanges(dataDir, () => new Set(['pod-live', 'pod-b']));
+    assert.ok(fs.existsSync(path.join(dataDir, 'private-users', String(live.shift))));
+    assert.ok(!fs.existsSync(path.join(dataDir, 'private-users', String(gone.shift))));
+    assert.ok(fs.existsSync(path.join(dataDir, 'private-users', String(9 * 65536))), 'pod-b\'s range');
   });
 
   it('shifts ownership of a tree, keeping set-user-ID bits', () => {

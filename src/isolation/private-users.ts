@@ -3,7 +3,7 @@
  * ids, `shift` to `shift + 65535`. As in rkt, the shift is random, `rand(1..0x7FFF) << 16`; unlike
  * rkt, two pods never get the same range: each range in use is a file `<data-dir>/private-users/<shift>`
  * holding the pod's UUID, created with O_EXCL (so the claim is atomic without a lock), and removed
- * with the pod (`rkt rm`, `rkt gc`).
+ * with the pod (`rkt rm`, `rkt gc`); `rkt gc` also sweeps ranges whose pod directory is gone.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -50,6 +50,26 @@ export function releaseUserRange(dataDir: string, uuid: string, shift: number): 
   } catch (error) {
     if (!isErrnoException(error, 'ENOENT')) throw error;
   }
+}
+
+/**
+ * `rkt gc`: gives back the ranges of pods that no longer exist (their directory was deleted
+ * without `rkt rm`). The range files are read before `livePods()` lists every pod directory,
+ * whatever its state, so a pod that claims a range meanwhile is never swept: it is not read yet.
+ */
+export function sweepUserRanges(dataDir: string, livePods: () => ReadonlySet<string>): void {
+  const dir = rangesDir(dataDir);
+  const claims: [number, string][] = [];
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (/^[1-9][0-9]*$/.test(name)) claims.push([Number(name), fs.readFileSync(path.join(dir, name), 'utf8').trim()]);
+    }
+  } catch (error) {
+    if (isErrnoException(error, 'ENOENT')) return;
+    throw error;
+  }
+  const live = livePods();
+  for (const [shift, owner] of claims) if (!live.has(owner)) releaseUserRange(dataDir, owner, shift);
 }
 
 /** Every file and directory under (and including) `dir` moves by `shift`: uid N becomes shift + N. */
