@@ -14,7 +14,7 @@
  * name under "tries": mount, umount-kcore, unshare (a user namespace), clone-newuser,
  * mknod-block (then open-block: opening it), sysrq (open /proc/sysrq-trigger for writing),
  * kcore (read /proc/kcore: "empty" when masked), proc1-exe (open /proc/1/exe for writing),
- * ptrace1 (attach to PID 1), socket-vsock, socket-alg, mkdir (a new directory in /tmp),
+ * ptrace1 (attach to PID 1), proc1-fd (open PID 1's fds through /proc/1/fd), socket-vsock, socket-alg, mkdir (a new directory in /tmp),
  * chroot (into /).
  *
  * In the first form other arguments (not starting with "--") are only reported in "argv".
@@ -201,6 +201,24 @@ static void print_status_fields(void)
 	fputs(value[6][0] ? value[6] : "null", stdout);
 }
 
+/* "Max open files" of /proc/self/limits as [soft, hard] (what `ulimit -n` and -Hn say) */
+static void print_nofile(void)
+{
+	char line[256], soft[32], hard[32];
+	FILE *f = fopen("/proc/self/limits", "re");
+
+	key("nofile", 0);
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "Max open files %31s %31s", soft, hard) == 2) {
+			printf("[\"%s\",\"%s\"]", soft, hard);
+			fclose(f);
+			return;
+		}
+	fputs("null", stdout);
+	if (f)
+		fclose(f);
+}
+
 static void print_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -285,6 +303,35 @@ static const char *result(int rc)
 	return rc < 0 ? errno_name(errno) : "ok";
 }
 
+/* proc1-fd: open each of PID 1's fds through /proc/1/fd/N (a way to its host directories):
+ * "ok" if one opened, else the first errno; "empty" if none is listed */
+static const char *proc1_fds(void)
+{
+	DIR *d = opendir("/proc/1/fd");
+	struct dirent *e;
+	const char *r = "empty";
+	char path[300];
+	int fd;
+
+	if (!d)
+		return errno_name(errno);
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/1/fd/%s", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd >= 0) {
+			close(fd);
+			r = "ok";
+			break;
+		}
+		if (strcmp(r, "empty") == 0)
+			r = errno_name(errno);
+	}
+	closedir(d);
+	return r;
+}
+
 /* one --try action: "ok" or the errno name, printed as a JSON string */
 static void try_action(const char *action)
 {
@@ -332,6 +379,8 @@ static void try_action(const char *action)
 		r = result(fd);
 		if (fd >= 0)
 			close(fd);
+	} else if (strcmp(action, "proc1-fd") == 0) {
+		r = proc1_fds();
 	} else if (strcmp(action, "ptrace1") == 0) {
 		r = result((int)ptrace(PTRACE_ATTACH, 1, 0, 0));
 	} else if (strcmp(action, "socket-vsock") == 0 || strcmp(action, "socket-alg") == 0) {
@@ -452,8 +501,13 @@ static int report(int argc, char **argv)
 	print_status_fields();
 	key("fds", 0);
 	print_fds();
+	print_nofile();
 	key("cgroup", 0);
 	print_file_string("/proc/self/cgroup");
+	key("uidMap", 0);
+	print_file_string("/proc/self/uid_map");
+	key("gidMap", 0);
+	print_file_string("/proc/self/gid_map");
 	print_list("files", stats, nstats, 0);
 	print_list("tries", tries, ntries, 1);
 	/* the actions last: they may change the probe's own state (a mount, a namespace) */

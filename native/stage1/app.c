@@ -38,27 +38,28 @@ static void close_between(unsigned lo, unsigned hi)
 			die("close", "-", errno);
 }
 
-void close_fds_except2(int a, int b)
+void close_fds_keeping(int *keep, size_t n)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
+	unsigned next = 3;
 
-	if (lo < 3) {
-		close_fds_except(hi);
-		return;
+	for (size_t i = 1; i < n; i++) /* insertion sort: a handful of fds */
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)next)
+			continue;
+		close_between(next, (unsigned)keep[i] - 1);
+		next = (unsigned)keep[i] + 1;
 	}
-	close_between(3, (unsigned)lo - 1);
-	close_between((unsigned)lo + 1, (unsigned)hi - 1);
-	close_between((unsigned)hi + 1, ~0U);
+	close_between(next, ~0U);
 }
 
 void close_fds_except(int keep)
 {
-	if (keep < 3) {
-		close_between(3, ~0U);
-		return;
-	}
-	close_between(3, (unsigned)keep - 1);
-	close_between((unsigned)keep + 1, ~0U);
+	close_fds_keeping(&keep, 1);
 }
 
 void signals_reset(void)
@@ -153,7 +154,13 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
 	isolate_join_cgroups(a);
-	close_fds_except2(report_fd, a->wait_fd);
+	userns_join(a->userns_fd);
+	{
+		/* the report pipe, and the wait FIFO of an OCI create */
+		int keep[2] = {report_fd, a->wait_fd};
+
+		close_fds_keeping(keep, a->wait_fd >= 0 ? 2 : 1);
+	}
 	signals_reset();
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
@@ -164,8 +171,9 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (!isatty(0) && setsid() < 0)
 		die("setsid", a->name, errno);
 	/* a mount namespace of its own: mounts the app makes (or that are made in it later)
-	 * stay with it; the copy shares nothing back, as the pod's mounts are all private */
-	if (a->own_mountns && unshare(CLONE_NEWNS) < 0)
+	 * stay with it; the copy shares nothing back, as the pod's mounts are all private. A
+	 * cgroup namespace rooted at the cgroups just joined: /proc/self/cgroup shows "/". */
+	if (a->unshare_flags && unshare(a->unshare_flags) < 0)
 		die("unshare", a->name, errno);
 	if (chroot(a->root) < 0)
 		die("chroot", a->root, errno);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -77,17 +78,52 @@ static void check_target(int dirfd, const struct plan *pl, const char *proc)
 		die_reason("enter", proc, ESRCH, "the process is no longer the app (it exited)");
 }
 
-/* rkt uses no user namespace yet: one there would change what the capabilities mean */
-static void check_user_ns(int dirfd, const char *proc)
+#define RKT_NS_GET_PARENT 0xb702 /* _IO(0xb7, 0x2) */
+
+/* /proc/PID/{uid,gid}_map must be the plan's single range, "0 SHIFT COUNT" */
+static void check_map(int dirfd, const char *file, const struct plan *pl)
 {
-	struct stat app, self;
+	char buf[256];
+	unsigned long in, out, count;
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+
+	if (n <= 0)
+		die("open", file, errno);
+	close(fd);
+	buf[n] = 0;
+	if (sscanf(buf, "%lu %lu %lu", &in, &out, &count) != 3 || in != 0 ||
+	    out != pl->userns_shift || count != pl->userns_count || strchr(buf, '\n') != buf + n - 1)
+		die_reason("enter", file, EINVAL, "the app's user namespace is not the pod's");
+}
+
+/* Without private-users the app must be in our user namespace: another one would change what
+ * its capabilities mean. With it, the app's must be a child of ours with exactly the pod's
+ * maps (not one the app made itself); returns an fd on it, to join last. */
+static int check_user_ns(int dirfd, const struct plan *pl, const char *proc)
+{
+	struct stat app, self, parent;
+	int fd, pfd;
 
 	if (fstatat(dirfd, "ns/user", &app, 0) < 0)
 		die("open", proc, errno);
 	if (stat("/proc/self/ns/user", &self) < 0)
 		die("open", "/proc/self/ns/user", errno);
-	if (app.st_ino != self.st_ino || app.st_dev != self.st_dev)
-		die_reason("enter", proc, EINVAL, "the app is in another user namespace");
+	if (!pl->userns_count) {
+		if (app.st_ino != self.st_ino || app.st_dev != self.st_dev)
+			die_reason("enter", proc, EINVAL, "the app is in another user namespace");
+		return -1;
+	}
+	fd = openat(dirfd, "ns/user", O_RDONLY | O_CLOEXEC);
+	pfd = fd < 0 ? -1 : ioctl(fd, RKT_NS_GET_PARENT);
+	if (pfd < 0 || fstat(pfd, &parent) < 0)
+		die("open", "ns/user", errno);
+	close(pfd);
+	if (parent.st_ino != self.st_ino || parent.st_dev != self.st_dev)
+		die_reason("enter", proc, EINVAL, "the app's user namespace is not the pod's");
+	check_map(dirfd, "uid_map", pl);
+	check_map(dirfd, "gid_map", pl);
+	return fd;
 }
 
 int enter_main(const char *plan_file)
@@ -97,7 +133,7 @@ int enter_main(const char *plan_file)
 	struct failure f;
 	struct applog nolog = {-1, {-1, -1}, {-1, -1}, {-1, -1}, {0, 0}, 0};
 	char proc[32], name[48];
-	int dirfd, rootfd, nsfd[NNS], report[2], ws;
+	int dirfd, rootfd, nsfd[NNS], report[2], ws, userfd;
 	sigset_t set;
 	mode_t um;
 	pid_t child;
@@ -116,7 +152,7 @@ int enter_main(const char *plan_file)
 	if (dirfd < 0)
 		die("open", proc, errno);
 	check_target(dirfd, &pl, proc);
-	check_user_ns(dirfd, proc);
+	userfd = check_user_ns(dirfd, &pl, proc);
 	for (size_t i = 0; i < NNS; i++) {
 		snprintf(name, sizeof name, "ns/%s", nss[i].name);
 		nsfd[i] = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
@@ -149,6 +185,10 @@ int enter_main(const char *plan_file)
 			die("setns", nss[i].name, errno);
 		close(nsfd[i]);
 	}
+	/* the pod's user namespace last: the others are owned by ours (see userns.c) */
+	userns_join(userfd);
+	if (userfd >= 0)
+		close(userfd);
 	/* setns(mnt) moved us to the namespace's root; app_exec chroots into "." */
 	if (fchdir(rootfd) < 0)
 		die("chdir", "root", errno);

@@ -1,5 +1,5 @@
 /* isolate.c: what an app's child applies to itself just before execve, exactly as the plan says
- * (no defaults here): its cgroups, oom_score_adj, the capability bounding set, the permitted and
+ * (no defaults here): its cgroups, oom_score_adj, rlimits, the capability bounding set, the permitted and
  * effective sets (inheritable and ambient cleared), no_new_privs and the seccomp filter, which
  * goes last because it may forbid the calls before it. */
 #include "stage1.h"
@@ -99,6 +99,60 @@ void isolate_wait(const struct app *a, int report_fd)
 	close(a->wait_fd);
 }
 
+/* bpf(2) attributes, the leading fields of union bpf_attr (the rest stays zero) */
+union rkt_bpf_attr {
+	struct {
+		uint32_t prog_type, insn_cnt;
+		uint64_t insns, license;
+	} load;
+	struct {
+		uint32_t target_fd, attach_bpf_fd, attach_type, attach_flags;
+	} attach;
+	unsigned char size[128];
+};
+#define RKT_BPF_PROG_LOAD 5
+#define RKT_BPF_PROG_ATTACH 8
+#define RKT_BPF_PROG_TYPE_CGROUP_DEVICE 15
+#define RKT_BPF_CGROUP_DEVICE 6
+#define RKT_BPF_F_ALLOW_MULTI 2
+#ifndef SYS_bpf
+#define SYS_bpf 321
+#endif
+
+/* v2 device allow-lists: each app's program is loaded and attached to its (only) cgroup before
+ * anything joins it; ALLOW_MULTI, so programs of enclosing groups (systemd's) still apply too */
+void isolate_attach_devices(const struct plan *pl)
+{
+	for (size_t i = 0; i < pl->napps; i++) {
+		const struct app *a = &pl->apps[i];
+		union rkt_bpf_attr attr;
+		int prog, dir;
+
+		if (!a->devices_prog)
+			continue;
+		memset(&attr, 0, sizeof attr);
+		attr.load.prog_type = RKT_BPF_PROG_TYPE_CGROUP_DEVICE;
+		attr.load.insn_cnt = (uint32_t)a->devices_len;
+		attr.load.insns = (uint64_t)(uintptr_t)a->devices_prog;
+		attr.load.license = (uint64_t)(uintptr_t)"Apache-2.0";
+		prog = (int)syscall(SYS_bpf, RKT_BPF_PROG_LOAD, &attr, sizeof attr);
+		if (prog < 0)
+			die("devices-bpf", a->devices_file, errno);
+		dir = open(a->cgroups[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir < 0)
+			die("devices-bpf", a->cgroups[0], errno);
+		memset(&attr, 0, sizeof attr);
+		attr.attach.target_fd = (uint32_t)dir;
+		attr.attach.attach_bpf_fd = (uint32_t)prog;
+		attr.attach.attach_type = RKT_BPF_CGROUP_DEVICE;
+		attr.attach.attach_flags = RKT_BPF_F_ALLOW_MULTI;
+		if (syscall(SYS_bpf, RKT_BPF_PROG_ATTACH, &attr, sizeof attr) < 0)
+			die("devices-bpf", a->cgroups[0], errno);
+		close(dir);
+		close(prog);
+	}
+}
+
 /* "0" moves the writing process; done first, so everything the app does is accounted there */
 void isolate_join_cgroups(const struct app *a)
 {
@@ -124,6 +178,7 @@ void isolate_oom_score_adj(const struct app *a)
 	close(fd);
 }
 
+/* while still root (raising a hard limit needs CAP_SYS_RESOURCE); the plan has them in order */
 /* while still root, with CAP_SETPCAP: drop every capability the bounding set must not have */
 void isolate_bounding_set(const struct app *a)
 {

@@ -83,6 +83,7 @@ static int run(const char *plan_file)
 	fl = fcntl(pl.lock_fd, F_GETFD);
 	if (fl < 0 || fcntl(pl.lock_fd, F_SETFD, fl | FD_CLOEXEC) < 0)
 		die("lock-fd", fdname, errno);
+	userns_create(&pl);
 
 	/* Signals are taken synchronously with sigwaitinfo, so block them before fork: none can
 	 * be lost between fork and the wait. Dispositions that stage0 set (Node ignores SIGPIPE)

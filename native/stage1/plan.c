@@ -18,6 +18,9 @@
 #include <fcntl.h>
 
 #define MAX_FIELDS 8
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
 #define NS_SEEN    1 /* no CLONE_NEW* flag uses bit 0; cleared again in check() */
 
 struct word {
@@ -34,6 +37,9 @@ static const struct word mount_flags[] = {
 static const struct word mount_opts[] = {
 	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW},
 	{"optional", OPT_OPTIONAL}, {"self", OPT_SELF}, {NULL, 0},
+};
+static const struct word app_namespaces[] = {
+	{"mount", CLONE_NEWNS}, {"cgroup", CLONE_NEWCGROUP}, {NULL, 0},
 };
 static const struct word namespaces[] = {
 	{"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS},
@@ -178,8 +184,24 @@ static unsigned long long number64(const char *s)
 }
 
 /* An enter plan has one pod-phase directive: which process to enter. */
+/* private-users SHIFT COUNT: ids 0..COUNT-1 inside are SHIFT.. on the host */
+static void private_users(struct plan *pl, char **f)
+{
+	if (pl->userns_count)
+		bad("repeated directive", NULL);
+	pl->userns_shift = number(f[0], 4294967294UL);
+	pl->userns_count = number(f[1], 4294967294UL);
+	if (!pl->userns_shift || !pl->userns_count ||
+	    pl->userns_count > 4294967295UL - pl->userns_shift)
+		bad("private-users: bad range", NULL);
+}
+
 static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 {
+	if (strcmp(d, "private-users") == 0 && n == 2) {
+		private_users(pl, f);
+		return;
+	}
 	if (strcmp(d, "enter") != 0 || n != 3)
 		bad("not allowed in an enter plan, or wrong field count: %s", d);
 	if (pl->enter_pid)
@@ -210,6 +232,13 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		once(&pl->status_dir, abs_path(f[0]));
 	} else if (strcmp(d, "root") == 0 && n == 1) {
 		once(&pl->root, abs_path(f[0]));
+	} else if (strcmp(d, "private-users") == 0 && n == 2) {
+		private_users(pl, f);
+	} else if (strcmp(d, "idmap") == 0 && n == 1) {
+		pl->idmaps = grow(pl->idmaps, pl->nidmaps, sizeof *pl->idmaps);
+		pl->idmap_fds = grow(pl->idmap_fds, pl->nidmaps, sizeof *pl->idmap_fds);
+		pl->idmaps[pl->nidmaps] = abs_path(f[0]);
+		pl->idmap_fds[pl->nidmaps++] = -1;
 	} else if (strcmp(d, "netns") == 0 && n == 1) {
 		once(&pl->netns, abs_path(f[0]));
 	} else if (strcmp(d, "hostname") == 0 && n == 1) {
@@ -287,31 +316,42 @@ static uint64_t cap_mask(const char *s)
 	return v;
 }
 
-/* the whole seccomp program, read now: no path to it exists inside the pod */
-static void read_filter(struct app *a, char *path)
+/* a whole program of 8-byte instructions (seccomp's sock_filter, eBPF's bpf_insn), read now:
+ * no path to it exists inside the pod */
+static unsigned char *read_insns(char *path, const char *what, size_t *count)
 {
 	struct stat st;
+	unsigned char *buf;
 	int fd = open(abs_path(path), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		die("open", path, errno);
 	if (fstat(fd, &st) < 0)
 		die("read", path, errno);
-	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % 8 || st.st_size > 4096 * 8)
-		die_reason("seccomp", path, EINVAL,
-			   "not a seccomp program (1 to 4096 instructions of 8 bytes)");
-	a->filter = malloc((size_t)st.st_size);
-	if (!a->filter)
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || st.st_size % 8 || st.st_size > 4096 * 8) {
+		char reason[100];
+		snprintf(reason, sizeof reason, "not a %s program (1 to 4096 instructions of 8 bytes)",
+			 what);
+		die_reason(what, path, EINVAL, reason);
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
 		die("plan", plan_file, ENOMEM);
 	for (size_t got = 0; got < (size_t)st.st_size;) {
-		ssize_t n = read(fd, a->filter + got, (size_t)st.st_size - got);
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n <= 0)
 			die("read", path, n < 0 ? errno : EIO);
 		got += (size_t)n;
 	}
 	close(fd);
+	*count = (size_t)st.st_size / 8;
+	return buf;
+}
+
+static void read_filter(struct app *a, char *path)
+{
+	a->filter = read_insns(path, "seccomp", &a->filter_len);
 	a->seccomp_file = path;
-	a->filter_len = (size_t)st.st_size / 8;
 }
 
 static const struct word rlimit_names[] = {
@@ -366,7 +406,7 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 {
 	/* entering, the root and the mount namespace are the running app's own */
 	if (pl->enter && (strcmp(d, "log") == 0 || strcmp(d, "app-root") == 0 ||
-			  strcmp(d, "unshare") == 0))
+			  strcmp(d, "unshare") == 0 || strcmp(d, "devices-bpf") == 0))
 		bad("not allowed in an enter plan: %s", d);
 	if (strcmp(d, "rlimit") == 0 && n == 3) {
 		rlimit_directive(a, f);
@@ -402,10 +442,10 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 	} else if (strcmp(d, "gid") == 0 && !a->have_gid) {
 		a->gid = (gid_t)id_number(f[0]);
 		a->have_gid = 1;
-	} else if (strcmp(d, "unshare") == 0 && !a->own_mountns) {
-		if (strcmp(f[0], "mount") != 0)
-			bad("unshare takes only mount", NULL);
-		a->own_mountns = 1;
+	} else if (strcmp(d, "unshare") == 0 && !a->unshare_flags) {
+		a->unshare_flags = (int)words(f[0], app_namespaces);
+		if (!a->unshare_flags)
+			bad("unshare needs mount or cgroup", NULL);
 	} else if (strcmp(d, "groups") == 0 && !a->have_groups) {
 		a->have_groups = 1;
 		for (char *p = f[0], *next; strcmp(f[0], "-") != 0 && p; p = next) {
@@ -446,6 +486,9 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		a->have_oom_score_adj = 1;
 	} else if (strcmp(d, "seccomp") == 0 && !a->filter) {
 		read_filter(a, f[0]);
+	} else if (strcmp(d, "devices-bpf") == 0 && !a->devices_prog) {
+		a->devices_prog = read_insns(f[0], "devices-bpf", &a->devices_len);
+		a->devices_file = f[0];
 	} else if (strcmp(d, "cgroup") == 0) {
 		size_t k = a->ncgroups;
 		a->cgroups = grow(a->cgroups, k, sizeof *a->cgroups);
@@ -485,6 +528,11 @@ static void check(struct plan *pl)
 	pl->ns_flags &= ~NS_SEEN;
 	if (!pl->pod_dir || !pl->error_file || !pl->status_dir || !pl->root || pl->lock_fd < 0)
 		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
+	if (pl->nidmaps && !pl->userns_count)
+		bad("idmap needs private-users", NULL);
+	for (size_t i = 0; i < pl->napps; i++)
+		if (pl->apps[i].devices_prog && pl->apps[i].ncgroups != 1)
+			bad("devices-bpf needs exactly one cgroup (v2): app %s", pl->apps[i].name);
 	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
 	if (!(pl->ns_flags & CLONE_NEWNS))
 		bad("namespaces must include mount", NULL);
@@ -544,6 +592,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 	memset(pl, 0, sizeof *pl);
 	pl->file = plan_file = path;
 	pl->lock_fd = -1;
+	pl->userns_fd = -1;
 	pl->enter = enter;
 	in = fopen(path, "re");
 	if (!in)
@@ -588,6 +637,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
 			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
 			pl->apps[pl->napps].wait_fd = -1;
+			pl->apps[pl->napps].userns_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
 		} else if (pl->napps) {
 			app_directive(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);

@@ -50,12 +50,16 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	mode_t app_umask;
 	int status_fd, pids_fd = -1;
 	struct applog *logs = calloc(pl->napps, sizeof *logs);
+	int keep[2 + pl->nidmaps];
 	sigset_t pipe_set;
 
 	fail_set_pipe(report_fd);
 	/* The lock stays with the outer process only (so it drops exactly when that exits), and
-	 * no fd stage0 may have leaked is kept. */
-	close_fds_except(report_fd);
+	 * no fd stage0 may have leaked is kept; the user namespace and idmapped binds are ours. */
+	keep[0] = report_fd;
+	keep[1] = pl->userns_fd;
+	memcpy(keep + 2, pl->idmap_fds, pl->nidmaps * sizeof *keep);
+	close_fds_keeping(keep, 2 + pl->nidmaps);
 	/* If the outer process is killed, the pod must not run on unsupervised and unlocked. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		die("prctl", "PR_SET_PDEATHSIG", errno);
@@ -94,9 +98,12 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	sigaddset(&pipe_set, SIGPIPE);
 	if (sigprocmask(SIG_BLOCK, &pipe_set, NULL) < 0)
 		die("sigprocmask", "-", errno);
+	if (pl->userns_count) /* what the root gets that the image lacks: the pod's root's */
+		rootfs_set_owner((long)pl->userns_shift, (long)pl->userns_shift);
 	rootfs_setup(pl);
 	/* the host's cgroupfs is out of reach after pivot_root */
 	isolate_open_cgroups(pl);
+	isolate_attach_devices(pl);
 	rootfs_pivot(pl);
 	_exit(supervise(pl, status_fd, pids_fd, app_umask, logs));
 }

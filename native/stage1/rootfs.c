@@ -25,6 +25,22 @@
 #define BIND_REMOUNT_FLAGS \
 	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
 
+/* --private-users: what is created in the root belongs to the pod's root, not the host's */
+static long owner_uid = -1, owner_gid = -1;
+
+void rootfs_set_owner(long uid, long gid)
+{
+	owner_uid = uid;
+	owner_gid = gid;
+}
+
+static int chown_created(int dirfd, const char *name)
+{
+	if (owner_uid < 0)
+		return 0;
+	return fchownat(dirfd, name, (uid_t)owner_uid, (gid_t)owner_gid, AT_SYMLINK_NOFOLLOW);
+}
+
 static int open_root(const char *root)
 {
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -92,6 +108,8 @@ static int open_in_root(int rootfd, const char *path, unsigned opts, mode_t mode
 			} else {
 				rc = mkdirat(dirfd, name, last ? mode : 0755);
 			}
+			if (rc >= 0)
+				rc = chown_created(dirfd, name);
 			/* EEXIST: it appeared meanwhile, or is a dangling symlink that the next
 			 * resolve() reports as ENOENT */
 			if (rc < 0 && errno != EEXIST)
@@ -185,7 +203,10 @@ static void do_symlink(int rootfd, const struct op *op, const char *where)
 	dirfd = open_in_root(rootfd, *parent ? parent : "/", OPT_MKDIR, 0755);
 	if (dirfd < 0)
 		die("open", where, errno);
-	if (symlinkat(op->source, dirfd, name) < 0) {
+	if (symlinkat(op->source, dirfd, name) == 0) {
+		if (chown_created(dirfd, name) < 0)
+			die("symlink", where, errno);
+	} else {
 		if (errno != EEXIST)
 			die("symlink", where, errno);
 		/* an identical symlink is success; anything else there is not */
@@ -219,6 +240,7 @@ void rootfs_setup(const struct plan *pl)
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(pl->root, pl->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die("mount", pl->root, errno);
+	userns_attach_idmaps(pl);
 	const char *in_root = "/";
 
 	for (size_t i = 0; i < pl->nops; i++) {

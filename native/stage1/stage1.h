@@ -59,7 +59,7 @@ struct app {
 	gid_t *groups;
 	size_t ngroups;
 	int have_uid, have_gid, have_groups;
-	int own_mountns;      /* `unshare mount` */
+	int unshare_flags;    /* `unshare mount,cgroup`: CLONE_NEWNS, CLONE_NEWCGROUP */
 	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
 	unsigned long log_max;
 	uint64_t caps_bounding, caps_effective, caps_permitted, caps_inheritable, caps_ambient;
@@ -77,6 +77,10 @@ struct app {
 	char **cgroups;         /* cgroup directories (host paths) the app joins */
 	size_t ncgroups;
 	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
+	int userns_fd;          /* the pod's user namespace, joined after the cgroups; -1: none */
+	char *devices_file;     /* `devices-bpf`: an eBPF device program for the app's v2 cgroup */
+	unsigned char *devices_prog;
+	size_t devices_len;     /* instructions */
 };
 
 /* applog.c: one app's log state in PID 1 (stream 0 is stdout, 1 is stderr) */
@@ -104,6 +108,11 @@ struct plan {
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;
 	size_t nops;
+	unsigned long userns_shift, userns_count; /* `private-users SHIFT COUNT`; count 0: none */
+	int userns_fd;        /* the pod's user namespace (outer process, PID 1), or -1 */
+	char **idmaps;        /* `idmap PATH` directories */
+	int *idmap_fds;       /* their detached idmapped binds, made by the outer process */
+	size_t nidmaps;
 	struct app *apps;
 	size_t napps;
 };
@@ -130,7 +139,7 @@ void fail_send(int fd, const struct failure *f);
 
 /* app.c: process hygiene shared by the outer process, PID 1 and the app child */
 void close_fds_except(int keep);              /* every fd above 2 but keep (-1: none) */
-void close_fds_except2(int a, int b);         /* every fd above 2 but a and b (-1: none) */
+void close_fds_keeping(int *keep, size_t n);  /* every fd above 2 but those (sorts keep) */
 void signals_reset(void);                     /* all dispositions to SIG_DFL */
 void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 
@@ -152,9 +161,16 @@ int wait_child(pid_t child, const sigset_t *set);
 /* enter.c: `rkt-stage1 enter PLAN`; returns the command's exit status */
 int enter_main(const char *plan_file);
 
+/* userns.c: --private-users */
+void userns_create(struct plan *plan);        /* outer process, before PID 1's fork */
+void userns_attach_idmaps(const struct plan *plan); /* PID 1, own mount namespace */
+void userns_join(int fd);                     /* app child, after its cgroups */
+void rootfs_set_owner(long uid, long gid);    /* what rootfs.c creates is chowned to it */
+
 /* isolate.c */
 void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root; wait-fifo too */
 void isolate_join_cgroups(const struct app *app);
+void isolate_attach_devices(const struct plan *plan); /* PID 1, before pivot_root */
 void isolate_oom_score_adj(const struct app *app);
 void isolate_bounding_set(const struct app *app);  /* before setuid */
 void isolate_rlimits(const struct app *app);       /* before the bounding set is dropped */

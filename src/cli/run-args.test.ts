@@ -162,6 +162,14 @@ describe('parseRunArgs: errors', () => {
   });
 });
 
+describe('parseRunArgs: --private-users', () => {
+  it('is a pod flag, true alone or with =BOOL', () => {
+    assert.equal(parseRunArgs(['--private-users', 'oci:/a']).privateUsers, true);
+    assert.equal(parseRunArgs(['oci:/a', '--private-users=false']).privateUsers, false);
+    assert.equal(parseRunArgs(['oci:/a']).privateUsers, undefined);
+  });
+});
+
 describe('parseRunArgs: pod and volume flags (issue 4)', () => {
   it('reads per-app volume, group and annotation flags after their image', () => {
     const args = parseRunArgs([

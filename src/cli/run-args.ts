@@ -34,6 +34,8 @@ export interface RunArgs {
   setEnvFile?: string;
   inheritEnv?: boolean;
   interactive?: boolean;
+  /** `--private-users`: the apps in a user namespace on a host uid/gid range of their own. */
+  privateUsers?: boolean;
   /** `--volume` values, unparsed (stage0/pod-volumes.ts parses them). */
   volumes?: string[];
   /** `--mount` values given before the first image: they apply to every app (rkt §1.6). */
@@ -54,7 +56,7 @@ const POD_VALUE_FLAGS = [
   'net', 'port', 'dns', 'dns-search', 'dns-opt', 'dns-domain', 'hosts-entry', 'hostname', 'set-env', 'uuid-file-save',
   'set-env-file', 'volume', 'pod-manifest', 'pull-policy',
 ] as const;
-const POD_BOOLEAN_FLAGS = ['inherit-env', 'interactive', 'quiet'] as const;
+const POD_BOOLEAN_FLAGS = ['inherit-env', 'interactive', 'quiet', 'private-users'] as const;
 type PodValueFlag = (typeof POD_VALUE_FLAGS)[number];
 
 function usageError(message: string, hint?: string): RktError {
@@ -239,6 +241,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       const value = inlineValue === undefined ? true : parseBoolean(name, inlineValue);
       if (name === 'inherit-env') args.inheritEnv = value;
       else if (name === 'interactive') args.interactive = value;
+      else if (name === 'private-users') args.privateUsers = value;
       else args.quiet = value;
     } else if ((APP_BOOLEAN_FLAGS as readonly string[]).includes(name)) {
       if (!current) throw usageError(`flag --${name} applies to an image and must follow one`, `write it after the image: rkt run IMAGE --${name}`);
@@ -291,6 +294,8 @@ Pod flags:
   --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=BOOL]
                           a volume apps can mount with --mount (repeatable)
   --interactive           give the app the terminal (one app only); its output is not logged
+  --private-users         run the apps in a user namespace: the pod's root is a host uid of
+                          a range of 65536 of its own, not the host's root
   --uuid-file-save=FILE   write the pod's UUID to FILE as soon as it is known
   --pull-policy=POLICY    new: fetch only images the store lacks (default); update: always
                           check the source; never: use the store only

@@ -27,6 +27,8 @@ export interface PodPaths {
   cgroups: string;
   /** The compiled seccomp program of an app. */
   seccompProgram: (app: string) => string;
+  /** The v2 device allow-list (eBPF, BPF_PROG_TYPE_CGROUP_DEVICE) every app's cgroup gets. */
+  devicesProgram: string;
   overlayUpper: (app: string) => string;
   overlayWork: (app: string) => string;
   /** What `prepare` resolved, for `run-prepared` to build the plan from (stage0's own JSON). */
@@ -52,6 +54,7 @@ export function podPaths(podDir: string): PodPaths {
     etcDir: path.join(podDir, 'etc'),
     cgroups: path.join(podDir, 'cgroups'),
     seccompProgram: (app) => path.join(podDir, 'stage1', `seccomp-${app}.bpf`),
+    devicesProgram: path.join(podDir, 'stage1', 'devices.bpf'),
     overlayUpper: (app) => path.join(podDir, 'overlay', app, 'upper'),
     overlayWork: (app) => path.join(podDir, 'overlay', app, 'work'),
     spec: path.join(podDir, 'stage1', 'spec.json'),

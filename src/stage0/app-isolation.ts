@@ -2,20 +2,23 @@
  * The isolation of one app, decided once for both ways a process gets into an app: the app itself
  * (`rkt run`, `rkt run-prepared`) and a command entered into it (`rkt enter`), which must never
  * have less. Capabilities: rkt's default fourteen in the bounding set, effective only for root;
- * no_new_privs; the seccomp program; oom_score_adj; the app's cgroups.
+ * no_new_privs; the seccomp program; oom_score_adj; the app's cgroups; rlimits.
  */
 import { boundingSet, capabilityMask, CAPABILITY_NUMBERS, formatCapabilityMask } from '../isolation/capabilities.js';
 import { compileSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
 import { seccompProfile } from '../isolation/seccomp-profile.js';
-import type { AppPlan } from '../stage1/stage1-plan.js';
+import type { AppPlan, RlimitPlan } from '../stage1/stage1-plan.js';
 import type { SpecApp } from './prepare-pod.js';
 
 export interface AppIsolation {
   /** The plan's isolation fields; `seccompFile` is left to the caller, which knows where the program is. */
-  plan: Pick<AppPlan, 'cgroups' | 'capsBounding' | 'capsEffective' | 'noNewPrivs' | 'oomScoreAdj'>;
+  plan: Pick<AppPlan, 'cgroups' | 'capsBounding' | 'capsEffective' | 'noNewPrivs' | 'oomScoreAdj' | 'rlimits'>;
   /** The compiled seccomp program (struct sock_filter[]), when the app has a filter. */
   seccompProgram?: Buffer;
 }
+
+/** Every app's limits, as containerd's default (the host's NOFILE is often far higher, or lower). */
+export const DEFAULT_RLIMITS: readonly RlimitPlan[] = [{ name: 'RLIMIT_NOFILE', soft: '1024', hard: '1024' }];
 
 /**
  * `insecure` is the pod's `--insecure-options` at launch (`capabilities`, `seccomp` turn those
@@ -24,7 +27,7 @@ export interface AppIsolation {
 export function appIsolation(app: Pick<SpecApp, 'uid' | 'isolators'>, insecure: ReadonlySet<string>, cgroupDirs: readonly string[]): AppIsolation {
   const isolators = app.isolators ?? {};
   const bounding = insecure.has('capabilities') ? Object.keys(CAPABILITY_NUMBERS) : boundingSet(isolators.capabilities);
-  const plan: AppIsolation['plan'] = { cgroups: [...cgroupDirs] };
+  const plan: AppIsolation['plan'] = { cgroups: [...cgroupDirs], rlimits: DEFAULT_RLIMITS.map((limit) => ({ ...limit })) };
   if (!insecure.has('capabilities')) {
     const mask = capabilityMask(bounding);
     plan.capsBounding = formatCapabilityMask(mask);

@@ -163,6 +163,7 @@ export async function prepareEnter(request: EnterRequest): Promise<PreparedEnter
   const command = request.command.length > 0 ? request.command : [DEFAULT_ENTER_COMMAND];
   const plan: EnterPlan = {
     ...target,
+    ...(launch.privateUsers ? { privateUsers: launch.privateUsers } : {}),
     app: {
       name: app.name,
       exec: command[0]!,

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { isErrnoException, isRktError } from '../errors/rkt-error.js';
 import { PodStore, type PodRef } from '../pod/pod-store.js';
+import { sweepUserRanges } from '../isolation/private-users.js';
 import { deleteGarbagePod } from './remove-pods.js';
 
 export interface GcRequest {
@@ -87,5 +88,7 @@ export function gcPods(request: GcRequest): GcEvent[] {
       return { kind: 'deleted', uuid: pod.uuid };
     });
   }
+  // --private-users ranges of pods deleted some other way (a removed data directory copy, a crash)
+  sweepUserRanges(request.dataDir, () => new Set(store.list().map((pod) => pod.uuid)));
   return events;
 }

@@ -13,6 +13,8 @@ export interface LaunchRecord {
   insecure: string[];
   /** App name → the cgroup directories it joins. */
   cgroups: Record<string, string[]>;
+  /** `--private-users`: the pod's host uid/gid range. */
+  privateUsers?: { shift: number; count: number };
 }
 
 export function writeLaunchRecord(file: string, record: LaunchRecord): void {
@@ -26,7 +28,8 @@ function isLaunchRecord(value: unknown): value is LaunchRecord {
     record.version === 1 &&
     Array.isArray(record.insecure) && record.insecure.every((entry) => typeof entry === 'string') &&
     typeof record.cgroups === 'object' && record.cgroups !== null &&
-    Object.values(record.cgroups).every((dirs) => Array.isArray(dirs) && dirs.every((dir) => typeof dir === 'string' && dir.startsWith('/')))
+    Object.values(record.cgroups).every((dirs) => Array.isArray(dirs) && dirs.every((dir) => typeof dir === 'string' && dir.startsWith('/'))) &&
+    (record.privateUsers === undefined || (Number.isInteger(record.privateUsers.shift) && Number.isInteger(record.privateUsers.count)))
   );
 }
 

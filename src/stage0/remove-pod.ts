@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { removeCgroups } from '../isolation/cgroups.js';
+import { releaseUserRange } from '../isolation/private-users.js';
 import { podPaths } from '../pod/pod-paths.js';
 import { teardownPodNetwork } from '../net/pod-network.js';
 import type { PodRef } from '../pod/pod-store.js';
@@ -34,6 +35,18 @@ export function removePodCgroups(podDir: string): void {
   removeCgroups(dirs.filter((dir): dir is string => typeof dir === 'string' && dir.startsWith('/sys/fs/cgroup/') && !dir.includes('/../')));
 }
 
+/** The pod's --private-users range goes back to the pool (pods live in <data-dir>/pods/<state>/<uuid>). */
+function releasePodUserRange(pod: PodRef): void {
+  let record: { privateUsers?: { shift?: unknown } };
+  try {
+    record = JSON.parse(fs.readFileSync(podPaths(pod.path).launch, 'utf8')) as typeof record;
+  } catch {
+    return; // never launched
+  }
+  const shift = record.privateUsers?.shift;
+  if (typeof shift === 'number' && Number.isInteger(shift)) releaseUserRange(path.resolve(pod.path, '../../..'), pod.uuid, shift);
+}
+
 /**
  * The pod's network goes first (CNI DEL, port forwarding, its namespace): its record is in the
  * directory. If that fails the directory is kept, so that a later rm or gc can try again.
@@ -42,5 +55,6 @@ export function removePodDirectory(pod: PodRef): void {
   teardownPodNetwork(pod.path);
   unmountUnder(pod.path);
   removePodCgroups(pod.path);
+  releasePodUserRange(pod);
   fs.rmSync(pod.path, { recursive: true, force: true });
 }

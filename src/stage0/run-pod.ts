@@ -10,6 +10,8 @@ import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
 import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
+import { compileDeviceFilter, encodeDeviceFilter } from '../isolation/device-bpf.js';
+import { allocateUserRange, releaseUserRange, shiftOwnership, type UserRange } from '../isolation/private-users.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
@@ -45,6 +47,8 @@ export interface LaunchOptions {
   interactive?: boolean;
   /** `--insecure-options=capabilities,paths,seccomp`: the protections turned off. */
   insecure?: ReadonlySet<string>;
+  /** `--private-users`: the apps in a user namespace on a host uid/gid range of their own. */
+  privateUsers?: boolean;
 }
 
 /** `--port` values are part of the PodRequest: prepare resolves them and keeps them in the spec. */
@@ -111,6 +115,34 @@ function createCgroupsFor(pod: LockedPod, spec: PodSpec, now: PodPaths): PodCgro
 }
 
 /**
+ * Claims the pod's host id range (recorded at once in the range file; `rkt rm` gives it back) and
+ * moves what the pod writes to it: the overlay upper directories' roots and the empty volumes. The
+ * image layers stay as they are, shared: the helper idmaps them.
+ */
+function privateUsersFor(pod: LockedPod, spec: PodSpec): UserRange {
+  const dataDir = path.resolve(pod.path, '../../..');
+  const range = allocateUserRange(dataDir, pod.uuid);
+  const files = podPaths(pod.path);
+  try {
+    for (const app of spec.apps) {
+      const upper = files.overlayUpper(app.name);
+      const stat = fs.statSync(upper);
+      if (stat.uid < range.shift) fs.chownSync(upper, stat.uid + range.shift, stat.gid + range.shift);
+    }
+    const volumes = new Set(spec.apps.flatMap((app) => app.mounts.filter((mount) => mount.kind !== 'host').map((mount) => mount.source)));
+    for (const volume of volumes) {
+      const dir = files.sharedVolume(volume);
+      if (fs.existsSync(dir)) shiftOwnership(dir, range.shift);
+    }
+  } catch (error) {
+    // not yet in launch.json, so removing the pod would not find it
+    releaseUserRange(dataDir, pod.uuid, range.shift);
+    throw error;
+  }
+  return range;
+}
+
+/**
  * Files are written where the pod is now (prepare/), but the plan names them where the pod will be
  * when the helper reads it (run/): the rename moves the whole directory.
  */
@@ -126,10 +158,14 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
   const files = podPaths(runDir);
   const insecure = options.insecure ?? new Set<string>();
   const cgroups = createCgroupsFor(pod, spec, now);
+  const users = options.privateUsers ? privateUsersFor(pod, spec) : undefined;
+  // v2 has no devices controller: the allow-list is an eBPF program on each app's group
+  if (cgroups.version === 2) fs.writeFileSync(now.devicesProgram, encodeDeviceFilter(compileDeviceFilter()), { mode: 0o600 });
   writeLaunchRecord(now.launch, {
     version: 1,
     insecure: [...insecure].sort(),
     cgroups: Object.fromEntries(spec.apps.map((app) => [app.name, cgroups.apps.get(app.name)?.dirs ?? []])),
+    ...(users ? { privateUsers: users } : {}),
   });
   // recursive: a run-prepared that failed half-way may have made it already
   fs.mkdirSync(now.pidsDir, { mode: 0o750, recursive: true });
@@ -170,6 +206,7 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
     namespaces,
     ...(context.network ? { netns: context.network.netns } : {}),
     hostname,
+    ...(users ? { privateUsers: users, idmaps: [...new Set(spec.apps.flatMap((app) => app.layerDirs))] } : {}),
     root: files.stage1Root,
     steps,
     apps: spec.apps.map((app) => ({
@@ -183,8 +220,10 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
       gid: app.gid,
       groups: app.groups,
       ownMountNamespace: true,
+      ownCgroupNamespace: true,
       ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
       ...isolationFor(app, insecure, pod.path, runDir, cgroups),
+      ...(cgroups.version === 2 ? { devicesFile: files.devicesProgram } : {}),
     })),
   };
 }

@@ -270,6 +270,50 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(maskRun.error.message, /capability mask is not 16 hex digits/);
   });
 
+  it('reads rlimit and unshare mount,cgroup; refuses an unknown limit, soft above hard and a repeat', () => {
+    const p = harmlessPlan('rlimits', {
+      apps: [app('web', { ownMountNamespace: true, ownCgroupNamespace: true, rlimits: [{ name: 'RLIMIT_NOFILE', soft: '1024', hard: '1024' }, { name: 'RLIMIT_CORE', soft: '0', hard: 'unlimited' }] })],
+    });
+    const text = serializePlan(p);
+    assert.match(text, /^unshare mount,cgroup\n/m);
+    assert.match(text, /^rlimit RLIMIT_NOFILE 1024 1024\nrlimit RLIMIT_CORE 0 unlimited\n/m);
+    const run = runHelper('rlimits', text, p.errorFile);
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /namespaces must include mount/);
+    for (const [name, line, reason] of [
+      ['rl-name', 'rlimit RLIMIT_FILES 1 1', /unknown rlimit/],
+      ['rl-order', 'rlimit RLIMIT_NOFILE 2 1', /soft value above the hard one/],
+      ['rl-repeat', 'rlimit RLIMIT_NOFILE 1 1\nrlimit RLIMIT_NOFILE 2 2', /repeated rlimit/],
+    ] as const) {
+      const bad = harmlessPlan(name);
+      const badRun = runHelper(name, `${serializePlan(bad)}${line}\n`, bad.errorFile);
+      assert.equal(badRun.status, 254);
+      assert.match(badRun.error.message, reason);
+    }
+  });
+
+  it('reads private-users and idmap; refuses idmap without private-users, and a zero range', () => {
+    const p = harmlessPlan('userns', { privateUsers: { shift: 65536, count: 65536 }, idmaps: ['/var/lib/rkt/cas/layers/a'] });
+    const text = serializePlan(p);
+    assert.match(text, /^private-users 65536 65536\nidmap \/var\/lib\/rkt\/cas\/layers\/a\n/m);
+    const run = runHelper('userns', text, p.errorFile);
+    assert.match(run.error.message, /namespaces must include mount/);
+    const lone = harmlessPlan('idmap-alone', { idmaps: ['/x'] });
+    assert.match(runHelper('idmap-alone', serializePlan(lone), lone.errorFile).error.message, /idmap needs private-users/);
+    const zero = harmlessPlan('userns-zero', { privateUsers: { shift: 0, count: 65536 } });
+    assert.match(runHelper('userns-zero', serializePlan(zero), zero.errorFile).error.message, /private-users: bad range/);
+  });
+
+  it('reads devices-bpf, which needs exactly one (v2) cgroup', () => {
+    const program = join(base, 'devices.bpf');
+    writeFileSync(program, Buffer.alloc(16));
+    const one = harmlessPlan('devbpf', { apps: [app('web', { cgroups: ['/sys/fs/cgroup/rkt/x/web'], devicesFile: program })] });
+    assert.match(serializePlan(one), /^devices-bpf \S+devices\.bpf$/m);
+    assert.match(runHelper('devbpf', serializePlan(one), one.errorFile).error.message, /namespaces must include mount/);
+    const two = harmlessPlan('devbpf-v1', { apps: [app('web', { cgroups: ['/a', '/b'], devicesFile: program })] });
+    assert.match(runHelper('devbpf-v1', serializePlan(two), two.errorFile).error.message, /devices-bpf needs exactly one cgroup/);
+  });
+
   it('reads netns, and refuses it together with net in namespaces', () => {
     const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
     const text = serializePlan(p);

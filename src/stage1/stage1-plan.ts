@@ -55,6 +55,8 @@ export interface AppPlan {
   groups: number[];
   /** `unshare mount`: the app child enters a mount namespace of its own before chroot. */
   ownMountNamespace?: boolean;
+  /** `unshare cgroup`: a cgroup namespace rooted at the app's cgroups (made after joining them). */
+  ownCgroupNamespace?: boolean;
   /**
    * `log DIR MAXBYTES`: stdout and stderr go through pipes to PID 1, which writes them to the
    * console (its own fds 1 and 2) and to DIR/stdout and DIR/stderr, each rotated to `.1` when it
@@ -71,8 +73,8 @@ export interface AppPlan {
   capsInheritable?: string;
   /** Raised into the ambient set after capset (each must be permitted and inheritable). */
   capsAmbient?: string;
-  /** `rlimit NAME SOFT HARD`, set after chroot while still root; values decimal or `unlimited`. */
-  rlimits?: { name: string; soft: string; hard: string }[];
+  /** `rlimit NAME SOFT HARD`, set after chroot while still root. */
+  rlimits?: RlimitPlan[];
   /**
    * `wait-fifo PATH`: a FIFO on the host; the app's child, ready but for the seccomp filter and
    * execve, makes PID 1 write `<status-dir>/<app>.created` and blocks until a byte can be read.
@@ -84,6 +86,15 @@ export interface AppPlan {
   seccompFile?: string;
   /** Host paths of the cgroup directories the app joins. */
   cgroups?: string[];
+  /** `devices-bpf PATH`: an eBPF device program the helper attaches to the app's one (v2) cgroup. */
+  devicesFile?: string;
+}
+
+/** NAME as the runtime spec writes it (`RLIMIT_NOFILE`); values decimal or `unlimited`. */
+export interface RlimitPlan {
+  name: string;
+  soft: string;
+  hard: string;
 }
 
 export interface Stage1Plan {
@@ -97,6 +108,10 @@ export interface Stage1Plan {
   /** A network namespace file (made by stage0, CNI already run in it) that PID 1 joins; excludes `net`. */
   netns?: string;
   hostname: string;
+  /** `private-users SHIFT COUNT`: the apps run in a user namespace mapping 0..COUNT-1 to SHIFT.. */
+  privateUsers?: { shift: number; count: number };
+  /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through that namespace. */
+  idmaps?: string[];
   root: string;
   steps: PodStep[];
   apps: AppPlan[];
@@ -151,6 +166,7 @@ function stepLine(step: PodStep): string {
 
 /** The lines of one app's block, `app NAME` first; an enter plan's app has no root of its own. */
 function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
+  const unshared = [...(app.ownMountNamespace ? ['mount'] : []), ...(app.ownCgroupNamespace ? ['cgroup'] : [])];
   return [
     line('app', app.name),
     ...(app.root === undefined ? [] : [line('app-root', app.root)]),
@@ -161,7 +177,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     line('uid', String(app.uid)),
     line('gid', String(app.gid)),
     ['groups', listOrNone(app.groups.map(String))].join(' '),
-    ...(app.ownMountNamespace ? [line('unshare', 'mount')] : []),
+    ...(unshared.length > 0 ? [line('unshare', unshared.join(','))] : []),
     ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
     ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
@@ -174,6 +190,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.waitFifo === undefined ? [] : [line('wait-fifo', app.waitFifo)]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
+    ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
   ];
 }
 
@@ -188,13 +205,16 @@ export interface EnterPlan {
   pid: number;
   ppid: number;
   startTime: bigint;
-  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'log'>;
+  /** The pod's user namespace: the helper checks the app is in it, and joins it. */
+  privateUsers?: { shift: number; count: number };
+  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile'>;
 }
 
 export function serializeEnterPlan(plan: EnterPlan): string {
   const lines = [
     `rkt-stage1-plan ${PLAN_VERSION}`,
     line('enter', String(plan.pid), String(plan.ppid), plan.startTime.toString()),
+    ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
     ...appLines(plan.app),
   ];
   return lines.join('\n') + '\n';
@@ -212,6 +232,8 @@ export function serializePlan(plan: Stage1Plan): string {
     ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
     // empty: the pod keeps the host name it inherits (the OCI runtime without a uts namespace)
     ...(plan.hostname === '' ? [] : [line('hostname', plan.hostname)]),
+    ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
+    ...(plan.idmaps ?? []).map((dir) => line('idmap', dir)),
     line('root', plan.root),
     ...plan.steps.map(stepLine),
   ];

@@ -69,6 +69,7 @@ interface HostView {
   status: Record<string, string>;
   cgroup: string;
   env: Record<string, string>;
+  nofile: string[];
 }
 
 /** What the app itself has, seen from the host. */
@@ -85,7 +86,8 @@ function hostView(pid: number): HostView {
     const eq = entry.indexOf('=');
     env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
-  return { ns, status, cgroup: fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), env };
+  const nofile = /^Max open files\s+(\S+)\s+(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/limits`, 'utf8'))!.slice(1);
+  return { ns, status, cgroup: fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), env, nofile };
 }
 
 /** `rkt enter [--app=NAME] UUID ARGS...`: the flags of enter come before the UUID, the command's after it. */
@@ -102,7 +104,9 @@ function assertSameIsolation(entered: ProbeReport, app: HostView): void {
   for (const name of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(entered.caps[name], app.status[name], name);
   assert.equal(String(entered.noNewPrivs), app.status.NoNewPrivs, 'NoNewPrivs');
   assert.equal(String(entered.seccomp), app.status.Seccomp, 'Seccomp mode');
-  assert.equal(entered.cgroup, app.cgroup, 'the same cgroups');
+  // the app's cgroup namespace is rooted at its own groups: inside, the same groups show as "/"
+  assert.equal(entered.cgroup, app.cgroup.replace(/^(\d+:[^:]*:).*$/gm, '$1/'), 'the same cgroups');
+  assert.deepEqual(entered.nofile, app.nofile, 'the same rlimits');
   assert.equal(entered.uid, Number(app.status.Uid!.split(/\s+/)[0]));
   assert.equal(entered.gid, Number(app.status.Gid!.split(/\s+/)[0]));
   assert.deepEqual(entered.groups, app.status.Groups === '' ? [] : app.status.Groups!.split(/\s+/).map(Number));

@@ -10,7 +10,7 @@ import { makeDataDir, removeDataDir } from '../support/temp-data-dir.js';
 const dataDir = makeDataDir('defaults');
 after(() => removeDataDir(dataDir));
 
-const ACTIONS = ['mount', 'umount-kcore', 'unshare', 'clone-newuser', 'mknod-block', 'open-block', 'sysrq', 'kcore', 'proc1-exe', 'ptrace1', 'socket-vsock', 'socket-alg', 'mkdir'];
+const ACTIONS = ['mount', 'umount-kcore', 'unshare', 'clone-newuser', 'mknod-block', 'open-block', 'sysrq', 'kcore', 'proc1-exe', 'proc1-fd', 'ptrace1', 'socket-vsock', 'socket-alg', 'mkdir'];
 let report: ProbeReport;
 
 function probeArgs(extra: string[] = []): string[] {
@@ -49,8 +49,14 @@ test('devices: a block device can be made but not opened (devices cgroup)', () =
   assert.equal(report.actions['open-block'], 'EPERM');
 });
 
-test('the helper cannot be reopened for writing through /proc/1/exe', () => {
+test('the helper cannot be reopened for writing through /proc/1/exe, nor its fds opened; only fds 0-2 reach the app', () => {
   assert.notEqual(report.actions['proc1-exe'], 'ok');
+  assert.equal(report.actions['proc1-fd'], 'EACCES', 'PID 1 is not dumpable: its fds cannot be opened through /proc/1/fd');
+  assert.deepEqual(report.fds, [0, 1, 2]);
+});
+
+test('rlimits: NOFILE is 1024/1024 whatever the caller had', () => {
+  assert.deepEqual(report.nofile, ['1024', '1024']);
 });
 
 test('masked files read empty as /dev/null; masked directories are empty read-only tmpfs', () => {
@@ -88,7 +94,8 @@ test('/sys/fs/cgroup shows the app\'s own groups, read-only, with the default pi
   assert.match(mountAt(report, '/sys/fs/cgroup').options, /(^|,)ro(,|$)/);
   assert.equal(report.tries['/sys/fs/cgroup/pids/pids.max'], 'EROFS');
   assert.equal(report.files['/sys/fs/cgroup/pids/pids.max']?.content, '2048\n');
-  assert.match(report.cgroup, /^\d+:pids:\/rkt-[0-9a-f-]{36}\/busybox$/m);
+  assert.match(report.cgroup, /^\d+:pids:\/$/m, 'a cgroup namespace rooted at the app\'s groups');
+  for (const line of report.cgroup.trim().split('\n')) assert.match(line, /:\/$/, 'every hierarchy shows / inside');
 });
 
 test('/dev has mqueue and core -> /proc/kcore', () => {
@@ -118,4 +125,18 @@ test('--insecure-options=capabilities,paths,seccomp turns each protection off', 
   assert.equal(open.noNewPrivs, 0);
   assert.ok(!open.mounts.some((m) => m.target === '/proc/sys'), '/proc/sys is not remounted');
   if (fs.existsSync('/proc/keys')) assert.notEqual(open.files['/proc/keys']?.type, 'char');
+});
+
+test('--insecure-options=seccomp: without the filter, non-dumpability alone keeps PID 1 from ptrace and /proc/1/{exe,fd}', async () => {
+  const result = await runRkt(dataDir, [
+    'run', '--insecure-options=image,seccomp', `oci:${busyboxLayout()}:latest`, '--exec=/bin/probe', '--',
+    '--try', 'ptrace1', '--try', 'proc1-exe', '--try', 'proc1-fd',
+  ], { timeoutMs: 20_000 });
+  assert.equal(result.status, 0, result.stderr);
+  const open = parseProbeReport(result.stdout);
+  assert.equal(open.seccomp, 0);
+  assert.equal(open.actions.ptrace1, 'EPERM', 'PID 1 cannot be ptraced');
+  assert.notEqual(open.actions['proc1-exe'], 'ok', '/proc/1/exe cannot be opened for writing');
+  assert.equal(open.actions['proc1-fd'], 'EACCES');
+  assert.deepEqual(open.fds, [0, 1, 2]);
 });

@@ -12,7 +12,9 @@ export interface ProbeFile {
   exists: boolean;
   type?: string;
   mode?: string;
-  content?: string;
+  uid?: number;
+  gid?: number;
+  content?: string | null;
 }
 
 export interface ProbeReport {
@@ -33,7 +35,12 @@ export interface ProbeReport {
   noNewPrivs: number;
   seccomp: number;
   fds: number[];
+  /** "Max open files" of /proc/self/limits: [soft, hard] as the kernel prints them. */
+  nofile: [string, string] | null;
   cgroup: string;
+  /** /proc/self/uid_map and gid_map as the kernel prints them. */
+  uidMap: string;
+  gidMap: string;
   files: Record<string, ProbeFile>;
   tries: Record<string, string>;
   /** --try ACTION results: "ok" or an errno name. */

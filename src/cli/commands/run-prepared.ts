@@ -15,6 +15,7 @@ interface RunPreparedOptions {
   hostsEntry?: string[];
   hostname?: string;
   interactive?: boolean;
+  privateUsers?: boolean;
 }
 
 const repeatable = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -32,7 +33,8 @@ export function registerRunPrepared(program: Command): void {
       .option('--dns-domain <domain>', 'the local domain in resolv.conf')
       .option('--hosts-entry <ip=host>', 'an /etc/hosts entry, or host; repeatable', repeatable)
       .option('--hostname <name>', "the pod's host name (default rkt-<uuid>)")
-      .option('--interactive', 'give the app the terminal (single-app pods only)'),
+      .option('--interactive', 'give the app the terminal (single-app pods only)')
+      .option('--private-users', 'run the apps in a user namespace on a host uid/gid range of their own'),
     true,
   ).action((uuid: string, options: RunPreparedOptions, command: Command) => {
     requireRoot('run-prepared');
@@ -51,6 +53,7 @@ export function registerRunPrepared(program: Command): void {
       hostsEntries: options.hostsEntry ?? [],
       ...(options.hostname === undefined ? {} : { hostname: options.hostname }),
       ...(options.interactive ? { interactive: true } : {}),
+      ...(options.privateUsers ? { privateUsers: true } : {}),
       insecure: globals.insecure,
     });
     if (globals.debug) process.stderr.write(`run-prepared: starting pod ${prepared.uuid} with ${prepared.helper}\n`);

@@ -82,6 +82,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
     hostsEntries: args.hostsEntries,
     ...(args.hostname === undefined ? {} : { hostname: args.hostname }),
     ...(args.interactive ? { interactive: true } : {}),
+    ...(args.privateUsers ? { privateUsers: true } : {}),
     insecure: globals.insecure,
   })).finally(progress.stop);
   printWarnings('run', prepared.warnings);
@@ -104,6 +105,7 @@ export async function prepareCommand(argv: string[], programGlobals: RawGlobalOp
     ['--net', args.net.length > 0], ['--dns', args.dns.length > 0], ['--dns-search', args.dnsSearch.length > 0],
     ['--dns-opt', args.dnsOpt.length > 0], ['--dns-domain', args.dnsDomain !== undefined], ['--hosts-entry', args.hostsEntries.length > 0],
     ['--hostname', args.hostname !== undefined], ['--interactive', args.interactive !== undefined],
+    ['--private-users', args.privateUsers !== undefined],
   ] as const;
   for (const [flag, given] of networkFlags) {
     if (given) throw new RktError('usage', 'ERR_RUN_ARGS', `${flag} is a flag of run-prepared, not of prepare`, { hint: `rkt run-prepared ${flag}... UUID` });
