@@ -11,6 +11,7 @@ packages=(
   iproute2 util-linux procps psmisc
   containernetworking-plugins iptables curl   # CNI networks, port forwarding, and tests fetching from pods
   xz-utils bzip2 gnupg   # xz and bzip2 ACIs; gpg makes the test keys and signatures
+  zstd                   # zstd-compressed layers (Node 20's zlib has no zstd)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -130,10 +130,9 @@ int enter_main(const char *plan_file)
 {
 	struct plan pl;
 	struct app *a;
-	struct failure f;
 	struct applog nolog = {-1, {-1, -1}, {-1, -1}, {-1, -1}, {0, 0}, 0};
 	char proc[32], name[48];
-	int dirfd, rootfd, nsfd[NNS], report[2], ws, userfd;
+	int dirfd, rootfd, nsfd[NNS], report[2], userfd;
 	sigset_t set;
 	mode_t um;
 	pid_t child;
@@ -207,12 +206,5 @@ int enter_main(const char *plan_file)
 		app_exec(a, report[1], um, &nolog);
 	}
 	close(report[1]);
-	ws = wait_child(child, &set);
-	if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0)
-		die("fcntl", "-", errno);
-	if (fail_receive(report[0], &f)) {
-		fail_report(&f);
-		return EXIT_HELPER;
-	}
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	return finish_child(child, &set, report[0]);
 }

@@ -37,8 +37,8 @@ static void write_pid_file(const char *dir, pid_t pid)
 		die("pid-file", path, errno);
 }
 
-/* Waits for PID 1, forwarding the blocked stop signals to it meanwhile. */
-int wait_child(pid_t child, const sigset_t *set)
+/* Waits for the child, forwarding the blocked stop signals to it meanwhile. */
+static int wait_child(pid_t child, const sigset_t *set)
 {
 	for (;;) {
 		siginfo_t si;
@@ -64,12 +64,28 @@ int wait_child(pid_t child, const sigset_t *set)
 	}
 }
 
+/* Waits for CHILD, then passes on its outcome: a failure record it sent over REPORT_FD (exit
+ * 254), else its status (128+N when killed by signal N). Once it has exited, a record is whole in
+ * the pipe; non-blocking, in case a grandchild still holds the write end for an instant. */
+int finish_child(pid_t child, const sigset_t *set, int report_fd)
+{
+	struct failure f;
+	int ws = wait_child(child, set);
+
+	if (fcntl(report_fd, F_SETFL, O_NONBLOCK) < 0)
+		die("fcntl", "-", errno);
+	if (fail_receive(report_fd, &f)) {
+		fail_report(&f);
+		return EXIT_HELPER;
+	}
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
 static int run(const char *plan_file)
 {
 	struct plan pl;
-	struct failure f;
 	sigset_t set;
-	int report[2], fl, ws;
+	int report[2], fl;
 	char fdname[16];
 	pid_t child;
 
@@ -110,16 +126,7 @@ static int run(const char *plan_file)
 	/* PDEATHSIG in PID 1 takes the pod down if we exit here */
 	write_pid_file(pl.pod_dir, child);
 
-	ws = wait_child(child, &set);
-	/* PID 1 has exited: a failure record, if it sent one, is whole in the pipe by now.
-	 * Non-blocking, in case an app child still holds the write end for an instant. */
-	if (fcntl(report[0], F_SETFL, O_NONBLOCK) < 0)
-		die("fcntl", "-", errno);
-	if (fail_receive(report[0], &f)) {
-		fail_report(&f);
-		return EXIT_HELPER;
-	}
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	return finish_child(child, &set, report[0]);
 }
 
 int main(int argc, char **argv)

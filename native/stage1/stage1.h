@@ -156,7 +156,7 @@ int supervise(const struct plan *plan, int status_dir_fd, int pids_fd, mode_t ap
 	      struct applog *logs);
 
 /* main.c: waits for child, forwarding the blocked stop signals in set to it; its wait status */
-int wait_child(pid_t child, const sigset_t *set);
+int finish_child(pid_t child, const sigset_t *set, int report_fd); /* its status, or 254 on a failure record */
 
 /* enter.c: `rkt-stage1 enter PLAN`; returns the command's exit status */
 int enter_main(const char *plan_file);

@@ -4,6 +4,7 @@
  * and, in tests, images with hostile layers. Writing a second tag into the same directory adds it
  * to index.json (replacing an entry with the same tag).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { hostOciArchitecture } from './oci-platform.js';
 import { type LayerEntry, packLayerTar } from './pack-layer-tar.js';
 
 /** A layer from entries, or (for interoperability tests) a tar someone else made. */
-export type LayerSpec = ({ files: LayerEntry[] } | { tar: Buffer }) & { compression?: 'gzip' | 'none' };
+export type LayerSpec = ({ files: LayerEntry[] } | { tar: Buffer }) & { compression?: 'gzip' | 'zstd' | 'none' };
 
 export interface WriteOciLayoutOptions {
   dir: string;
@@ -44,9 +45,10 @@ export async function writeOciLayout(options: WriteOciLayoutOptions): Promise<Wr
   const layers: WrittenOciLayout['layers'] = [];
   for (const spec of options.layers) {
     const tar = 'tar' in spec ? spec.tar : await packLayerTar(spec.files);
-    const gzip = (spec.compression ?? 'gzip') === 'gzip';
-    const blob = await writeBlob(dir, gzip ? gzipSync(tar) : tar);
-    layers.push({ ...blob, diffId: sha256(tar), mediaType: gzip ? MEDIA_TYPE.ociLayerGzip : MEDIA_TYPE.ociLayerTar });
+    const compression = spec.compression ?? 'gzip';
+    const blob = await writeBlob(dir, compress(tar, compression));
+    const mediaType = { gzip: MEDIA_TYPE.ociLayerGzip, zstd: MEDIA_TYPE.ociLayerZstd, none: MEDIA_TYPE.ociLayerTar }[compression];
+    layers.push({ ...blob, diffId: sha256(tar), mediaType });
   }
 
   const config: OciImageConfig = {
@@ -69,6 +71,13 @@ export async function writeOciLayout(options: WriteOciLayoutOptions): Promise<Wr
     annotations: { [REF_NAME_ANNOTATION]: options.tag },
   });
   return { manifestDigest: manifestBlob.digest, configDigest: configBlob.digest, layers };
+}
+
+/** zstd through Debian's `zstd` tool, as the store reads it (src/store/zstd-decompressor.ts). */
+function compress(tar: Buffer, compression: 'gzip' | 'zstd' | 'none'): Buffer {
+  if (compression === 'gzip') return gzipSync(tar);
+  if (compression === 'zstd') return execFileSync('zstd', ['--stdout', '--quiet'], { input: tar, maxBuffer: 1 << 30 });
+  return tar;
 }
 
 function sha256(bytes: Buffer): string {

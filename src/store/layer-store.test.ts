@@ -154,10 +154,21 @@ describe('ensureLayer', () => {
     assert.equal(error.code, 'ERR_IMAGE_DIGEST_INVALID');
   });
 
-  it('refuses zstd layers with a clear error', async () => {
-    const image = await writeImage([{ files: [{ path: 'f', type: 'file' }] }]);
-    const error = await rejection(ensureLayer({ ...layerOptions(image), dataDir: mkdtempSync(join(sandbox.base, 'z-')), mediaType: MEDIA_TYPE.ociLayerZstd }));
-    assert.equal(error.code, 'ERR_IMAGE_LAYER_UNSUPPORTED_COMPRESSION');
+  it('extracts zstd layers (tar+zstd) made by the zstd tool', async () => {
+    const image = await writeImage([{ files: [{ path: 'z/file', type: 'file', content: 'zstd content' }], compression: 'zstd' }]);
+    assert.equal(image.layers[0]?.mediaType, MEDIA_TYPE.ociLayerZstd);
+    const rootfs = await ensureLayer({ ...layerOptions(image), dataDir: mkdtempSync(join(sandbox.base, 'z-')) });
+    assert.equal(readFileSync(join(rootfs, 'z', 'file'), 'utf8'), 'zstd content');
+  });
+
+  it('refuses a zstd blob that is not zstd, and records nothing', async () => {
+    const dataDir = mkdtempSync(join(sandbox.base, 'z-'));
+    const image = await writeImage([{ files: [{ path: 'f', type: 'file', content: 'plain' }], compression: 'none' }]);
+    // a plain tar labelled zstd: the blob digest is right, the decompressor refuses it
+    const error = await rejection(ensureLayer({ ...layerOptions(image), dataDir, mediaType: MEDIA_TYPE.ociLayerZstd }));
+    assert.equal(error.code, 'ERR_STORE_LAYER_CORRUPT');
+    assert.match(error.message, /zstd/);
+    assert.deepEqual(recordedLayers(dataDir), []);
   });
 
   it('extracts a layer once when asked concurrently', async () => {

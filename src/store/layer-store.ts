@@ -14,15 +14,16 @@
 import { createReadStream } from 'node:fs';
 import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, Writable, type Transform } from 'node:stream';
+import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { parseDigest } from '../schema/digest.js';
-import { MEDIA_TYPE, layerCompression } from '../schema/media-types.js';
+import { MEDIA_TYPE, layerCompression, type LayerCompression } from '../schema/media-types.js';
 import { DigestingTransform } from './digesting-transform.js';
 import { withExclusiveFileLock } from './file-lock.js';
 import { startExtractChild } from './run-extract-child.js';
+import { zstdDecompressor } from './zstd-decompressor.js';
 
 /** A decompression bomb is cut off here; raise it for images with genuinely huge layers. */
 export const DEFAULT_MAX_UNCOMPRESSED_LAYER_BYTES = 64 * 1024 ** 3;
@@ -63,18 +64,13 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   if (compression === undefined) {
     throw new RktError('image', 'ERR_IMAGE_MEDIA_TYPE', `layer ${options.digest}: ${options.mediaType} is not a layer media type`);
   }
-  if (compression === 'zstd') {
-    throw new RktError('image', 'ERR_IMAGE_LAYER_UNSUPPORTED_COMPRESSION', `layer ${options.digest} is zstd-compressed, which rkt cannot extract yet`, {
-      hint: 'Node 20 has no zstd; use an image with gzip or uncompressed layers',
-    });
-  }
   await mkdir(casDir, { recursive: true, mode: 0o700 });
   await mkdir(join(casDir, 'layers', 'tmp'), { recursive: true });
   await mkdir(join(casDir, 'locks'), { recursive: true });
   const lockPath = join(casDir, 'locks', `layer-${diffId.algorithm}-${diffId.hex}.lock`);
   await withExclusiveFileLock(lockPath, async () => {
     if (await isPresent(layerDir)) return; // another process finished it while we waited
-    await extractIntoStore(options, compression === 'gzip', join(casDir, 'layers', 'tmp'), layerDir, aci);
+    await extractIntoStore(options, compression, join(casDir, 'layers', 'tmp'), layerDir, aci);
   });
   return join(layerDir, 'rootfs');
 }
@@ -88,11 +84,11 @@ async function isPresent(layerDir: string): Promise<boolean> {
   }
 }
 
-async function extractIntoStore(options: EnsureLayerOptions, gzip: boolean, tmpRoot: string, layerDir: string, aci: boolean): Promise<void> {
+async function extractIntoStore(options: EnsureLayerOptions, compression: LayerCompression, tmpRoot: string, layerDir: string, aci: boolean): Promise<void> {
   const work = await mkdtemp(join(tmpRoot, 'extract-'));
   try {
     await mkdir(join(work, 'rootfs'), { mode: 0o755 });
-    const summary = await verifyAndExtract(options, gzip, join(work, 'rootfs'), aci);
+    const summary = await verifyAndExtract(options, compression, join(work, 'rootfs'), aci);
     const record: LayerRecord = {
       diffId: options.diffId,
       digest: options.digest,
@@ -116,7 +112,7 @@ async function extractIntoStore(options: EnsureLayerOptions, gzip: boolean, tmpR
 }
 
 /** Streams the blob once: digest+size check, decompression, diff_id check, and the child's extraction. */
-async function verifyAndExtract(options: EnsureLayerOptions, gzip: boolean, rootfsDir: string, aci: boolean): Promise<Record<string, unknown>> {
+async function verifyAndExtract(options: EnsureLayerOptions, compression: LayerCompression, rootfsDir: string, aci: boolean): Promise<Record<string, unknown>> {
   const { digest, size, diffId, blobPath } = options;
   const maxBytes = options.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED_LAYER_BYTES;
   const compressed = new DigestingTransform(digest.slice(0, digest.indexOf(':')), size, () => sizeMismatch(options, 'larger'));
@@ -125,7 +121,7 @@ async function verifyAndExtract(options: EnsureLayerOptions, gzip: boolean, root
       hint: 'a decompression bomb, or a genuinely huge layer: raise the limit if you trust the image',
     }),
   );
-  const decompress: Transform = gzip ? createGunzip() : new PassThrough();
+  const decompress: Duplex = compression === 'gzip' ? createGunzip() : compression === 'zstd' ? zstdDecompressor(digest) : new PassThrough();
   await requireBlob(blobPath, digest);
   const child = startExtractChild(rootfsDir, aci);
   const streamed = pipeline(createReadStream(blobPath), compressed, decompress, uncompressed, child.stdin).then(
