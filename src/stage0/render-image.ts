@@ -1,7 +1,7 @@
 /**
  * `rkt image extract` and `rkt image render`: the image's root filesystem as a plain directory tree
  * (a copy; nothing in it is shared with the store). The stored layers are stacked by overlayfs,
- * read-only, in a private mount namespace (`unshare -m`), and `cp -a` copies the merged view into a
+ * read-only, in a private mount namespace (overlay-view.ts), and `cp -a` copies the merged view into a
  * directory that did not exist: overlayfs applies whiteouts and opaque directories exactly as a pod
  * sees them, and a copy into a fresh directory never writes through a symlink an image planted.
  * OCI images have no dependencies, so extract and render give the same tree. Needs root (mount,
@@ -16,8 +16,9 @@ import { ImageIndex } from '../store/image-index.js';
 import { loadStoredImage } from '../store/stored-image.js';
 import { prepareStoreDirs } from '../store/store-dirs.js';
 import { withStoreInUse } from '../store/store-lock.js';
-import { appcLayerChain, isAppcRecord, readAppcManifest } from './appc-image.js';
+import { appcLayerChain, isAppcRecord, ownAppcLayer, readAppcManifest } from './appc-image.js';
 import { extractLayers } from './import-image.js';
+import { withOverlayView } from './overlay-view.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 const run = promisify(execFile);
@@ -28,6 +29,8 @@ export interface RenderRequest {
   outputDir: string;
   rootfsOnly: boolean;
   overwrite: boolean;
+  /** render: an appc image over its dependencies; extract (false): the image alone. */
+  withDependencies: boolean;
 }
 
 async function prepareOutput(dir: string, overwrite: boolean): Promise<void> {
@@ -52,7 +55,7 @@ export async function renderImage(request: RenderRequest): Promise<string> {
       const record = resolveStoredImage(index, request.image);
       // appc: the ACI's rootfs over its dependencies' (render); `extract` is the image alone.
       image = isAppcRecord(record)
-        ? { record, manifestBytes: (await readAppcManifest(dataDir, record)).bytes, layers: await appcLayerChain(dataDir, index, record) }
+        ? { record, manifestBytes: (await readAppcManifest(dataDir, record)).bytes, layers: request.withDependencies ? await appcLayerChain(dataDir, index, record) : [ownAppcLayer(index, record)] }
         : await loadStoredImage(dataDir, index, record.id);
     } finally {
       index.close();
@@ -66,13 +69,11 @@ export async function renderImage(request: RenderRequest): Promise<string> {
     }
     const work = await mkdtemp(join((await prepareStoreDirs(dataDir)).tmp, 'render-'));
     try {
-      await mkdir(join(work, 'merged'));
-      await mkdir(join(work, 'empty'));
-      // overlayfs lists lower layers top first, and needs two when there is no upper directory.
-      const lower = [...layerDirs].reverse().concat(join(work, 'empty')).join(':');
-      const script = 'mount -t overlay overlay -o "ro,lowerdir=$1" "$2" && cp -a "$2/." "$3"';
-      await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', lower, join(work, 'merged'), rootfs]).catch((error: Error & { stderr?: string }) => {
-        throw new RktError('system', 'ERR_RENDER_FAILED', `rendering image ${image.record.id} into ${rootfs} failed: ${(error.stderr ?? error.message).trim()}`);
+      // overlayfs lists lower layers top first.
+      await withOverlayView([...layerDirs].reverse(), work, `rendering image ${image.record.id}`, async (merged) => {
+        await run('cp', ['-a', `${merged}/.`, rootfs]).catch((error: Error & { stderr?: string }) => {
+          throw new RktError('system', 'ERR_RENDER_FAILED', `rendering image ${image.record.id} into ${rootfs} failed: ${(error.stderr ?? error.message).trim()}`);
+        });
       });
     } finally {
       await rm(work, { recursive: true, force: true });
