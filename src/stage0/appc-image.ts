@@ -46,7 +46,8 @@ export function findDependency(index: ImageIndex, dependency: AppcDependency): I
   return index.findByName(appcStoreName(dependency.imageName, dependencyLabels(dependency)));
 }
 
-function ownLayer(index: ImageIndex, record: ImageRecord): StoredLayer {
+/** The image's own rootfs layer (its ACI), without its dependencies. */
+export function ownAppcLayer(index: ImageIndex, record: ImageRecord): StoredLayer {
   const blob = index.blobsOf(record.id).find((b) => b.role === 'layer');
   if (blob === undefined) throw new RktError('store', 'ERR_IMAGE_NOT_IN_STORE', `image ${record.id.replace(':', '-')} has no ACI blob in the store`);
   return { digest: blob.digest, size: blob.size, mediaType: blob.mediaType, diffId: blob.diffId ?? blob.digest };
@@ -68,6 +69,6 @@ export async function appcLayerChain(dataDir: string, index: ImageIndex, record:
     }
     layers.push(...(await appcLayerChain(dataDir, index, found, depth + 1, [...path, record.id])));
   }
-  layers.push(ownLayer(index, record));
+  layers.push(ownAppcLayer(index, record));
   return layers;
 }

@@ -18,7 +18,7 @@ function registerRender(image: Command, name: 'extract' | 'render', description:
     true,
   ).action(async (argument: string, dir: string, options: { rootfsOnly?: boolean; overwrite?: boolean }, command: Command) => {
     requireRoot(`image ${name}`);
-    await renderImage({ dataDir: globalsOf(command).dir, image: argument, outputDir: dir, rootfsOnly: options.rootfsOnly ?? false, overwrite: options.overwrite ?? false });
+    await renderImage({ dataDir: globalsOf(command).dir, image: argument, outputDir: dir, rootfsOnly: options.rootfsOnly ?? false, overwrite: options.overwrite ?? false, withDependencies: name === 'render' });
   });
 }
 
