@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { addGlobalOptions } from './global-options.js';
 import { registerCatManifest } from './commands/cat-manifest.js';
 import { registerConfig } from './commands/config.js';
+import { registerExport } from './commands/export.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerEnter } from './commands/enter.js';
 import { registerGc } from './commands/gc.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerStatus(program);
   registerCatManifest(program);
+  registerExport(program);
   registerRm(program);
   registerGc(program);
   registerConfig(program);
