@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildAci, compress } from '../support/aci-builder.js';
 import { GpgHome, type TestKey, trustKey } from '../support/gpg-keys.js';
-import { runRkt } from '../support/run-rkt.js';
+import { runRkt, startRkt } from '../support/run-rkt.js';
 import { makeDataDir, removeDataDir } from '../support/temp-data-dir.js';
 
 const dataDir = makeDataDir('appc');
@@ -129,6 +129,37 @@ test('an image with a dependency: the dependency rootfs below, the image above',
   assert.equal(run.stdout.replace(/\r/g, ''), 'from top\nbase\ntop\n');
 });
 
+test('two levels of dependencies render as the spec says: A -> [B, C], C -> [D] stacks B, D, C, A', async () => {
+  const fetchSigned = async (file: string) => {
+    trusted.sign(file);
+    const fetched = await rkt('fetch', '--full', file);
+    assert.equal(fetched.status, 0, fetched.stderr);
+    return fetched.stdout.trim();
+  };
+  const bId = await fetchSigned(await writeAci('dep-b.aci', { name: 'example.com/app/dep-b', version: '1', busybox: true, files: { x: 'B\n', y: 'B\n', only: 'B\n' } }));
+  await fetchSigned(await writeAci('dep-d.aci', { name: 'example.com/app/dep-d', version: '3', files: { x: 'D\n', y: 'D\n', z: 'D\n' } }));
+  // C names D by name and labels only; A names B by image ID and C by name.
+  await fetchSigned(await writeAci('dep-c.aci', { name: 'example.com/app/dep-c', version: '2', files: { x: 'C\n', w: 'C\n' }, dependencies: [{ imageName: 'example.com/app/dep-d', labels: [{ name: 'version', value: '3' }] }] }));
+  const aId = await fetchSigned(await writeAci('dep-a.aci', {
+    name: 'example.com/app/dep-a',
+    version: '1',
+    app: { exec: ['/bin/sh', '-c', 'cd / && for f in x y z w only; do echo "$f=$(cat $f)"; done'], user: '0', group: '0' },
+    files: { w: 'A\n' },
+    dependencies: [{ imageName: 'example.com/app/dep-b', imageID: bId }, { imageName: 'example.com/app/dep-c', labels: [{ name: 'version', value: '2' }] }],
+  }));
+  const expected = 'x=C\ny=D\nz=D\nw=A\nonly=B\n';
+  const run = await rkt('run', aId);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.replace(/\r/g, ''), expected);
+  // rkt image render gives the same tree; rkt image extract the image alone.
+  const rendered = path.join(work, 'rendered-a');
+  assert.equal((await rkt('image', 'render', '--rootfs-only', aId, rendered)).status, 0);
+  assert.equal(['x', 'y', 'z', 'w', 'only'].map((f) => `${f}=${fs.readFileSync(path.join(rendered, f), 'utf8')}`).join(''), expected);
+  const extracted = path.join(work, 'extracted-a');
+  assert.equal((await rkt('image', 'extract', '--rootfs-only', aId, extracted)).status, 0);
+  assert.deepEqual(fs.readdirSync(extracted).sort(), ['w']);
+});
+
 test('image export writes the ACI; fetching it back gives the same image ID', async () => {
   const file = await writeAci('export.aci', { name: 'example.com/app/export', busybox: true }, 'xz');
   trusted.sign(file);
@@ -138,4 +169,66 @@ test('image export writes the ACI; fetching it back gives the same image ID', as
   assert.equal(exported.status, 0, exported.stderr);
   const again = await rkt('fetch', '--full', '--insecure-options=image', out);
   assert.equal(again.stdout.trim(), id);
+});
+
+test('rkt export: an exited pod\'s app, with its changes, as an ACI that fetches back and runs', async () => {
+  const base = await writeAci('export-base.aci', { name: 'example.com/app/export-base', version: '1', busybox: true, files: { 'from-base': 'base\n', 'olddir/a': 'a\n' } });
+  trusted.sign(base);
+  const baseId = (await rkt('fetch', '--full', base)).stdout.trim();
+  const script = 'echo written-by-the-app > /data-written && rm /from-base && rm -r /olddir && mkdir /olddir && echo new > /olddir/b';
+  const top = await writeAci('export-top.aci', {
+    name: 'example.com/app/export-top',
+    version: '1',
+    app: { exec: ['/bin/sh', '-c', script], user: '0', group: '0', environment: [{ name: 'A', value: 'image' }] },
+    dependencies: [{ imageName: 'example.com/app/export-base', imageID: baseId }],
+    files: { 'from-top': 'top\n' },
+  });
+  trusted.sign(top);
+  const uuidFile = path.join(work, 'export.uuid');
+  const ran = await rkt('run', `--uuid-file-save=${uuidFile}`, top, '--environment=B=flag');
+  assert.equal(ran.status, 0, ran.stderr);
+  const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
+  const out = path.join(work, 'pod-export.aci');
+  const exported = await rkt('export', uuid, out);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.equal((await rkt('export', uuid, out)).status !== 0, true, 'an existing file needs --overwrite');
+  assert.equal((await rkt('export', '--overwrite', uuid, out)).status, 0);
+  const id = (await rkt('fetch', '--full', '--insecure-options=image', out)).stdout.trim();
+  assert.match(id, /^sha512-/);
+  const manifest = JSON.parse((await rkt('image', 'cat-manifest', id)).stdout) as { name: string; dependencies?: unknown; app: { exec: string[]; environment: { name: string; value: string }[] } };
+  assert.equal(manifest.name, 'example.com/app/export-top');
+  assert.equal(manifest.dependencies, undefined, 'the rootfs is complete: no dependencies');
+  assert.deepEqual(manifest.app.exec, ['/bin/sh', '-c', script]);
+  assert.ok(manifest.app.environment.some((e) => e.name === 'B' && e.value === 'flag'), 'the app section as it ran');
+  const check = await rkt('run', '--insecure-options=image', id, '--exec=/bin/sh', '--', '-c', 'cat /data-written /from-top; test -e /from-base || echo base-file-removed; ls /olddir');
+  assert.equal(check.status, 0, check.stderr);
+  assert.equal(check.stdout.replace(/\r/g, ''), 'written-by-the-app\ntop\nbase-file-removed\nb\n');
+});
+
+test('rkt export refuses a running pod, and needs --app with several apps', async () => {
+  const file = await writeAci('export-sleep.aci', { name: 'example.com/app/export-sleep', busybox: true });
+  trusted.sign(file);
+  const uuidFile = path.join(work, 'sleep.uuid');
+  const child = startRkt(dataDir, [...config, 'run', `--uuid-file-save=${uuidFile}`, file, '--exec=/bin/sh', '--', '-c', 'echo up; exec sleep 60']);
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  for (let i = 0; i < 200 && !stdout.includes('up'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
+  try {
+    const running = await rkt('--debug', 'export', uuid, path.join(work, 'running.aci'));
+    assert.notEqual(running.status, 0);
+    assert.match(running.stderr, /ERR_POD_NOT_EXITED/);
+    assert.match(running.stderr, /is running/);
+    assert.equal(fs.existsSync(path.join(work, 'running.aci')), false);
+  } finally {
+    assert.equal((await rkt('stop', uuid)).status, 0);
+    await closed;
+  }
+  const two = path.join(work, 'two.uuid');
+  const ran = await rkt('run', `--uuid-file-save=${two}`, file, '--name=one', '--exec=/bin/true', file, '--name=two', '--exec=/bin/true');
+  assert.equal(ran.status, 0, ran.stderr);
+  const ambiguous = await rkt('--debug', 'export', fs.readFileSync(two, 'utf8').trim(), path.join(work, 'two.aci'));
+  assert.match(ambiguous.stderr, /ERR_APP_REQUIRED/);
+  assert.equal((await rkt('export', '--app=two', fs.readFileSync(two, 'utf8').trim(), path.join(work, 'two.aci'))).status, 0);
 });
