@@ -386,8 +386,17 @@ async function stopProcesses(record: ContainerRecord, files: ContainerFiles, for
 }
 
 export async function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): Promise<void> {
-  const record = readRecord(ctx, id);
   const dir = containerDir(ctx, id);
+  let record: ContainerRecord;
+  try {
+    record = readRecord(ctx, id);
+  } catch (error) {
+    // runc: `delete --force` of a container that does not exist (or whose create was cut short
+    // before state.json) removes what is left and succeeds; containerd's shim cleanup relies on it.
+    if (!force || !(error instanceof RktError) || error.code !== 'ERR_OCI_CONTAINER_NOT_FOUND') throw error;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const files = containerFiles(dir);
   const status = statusOf(record, files);
   if (status === 'running' && !force) {
