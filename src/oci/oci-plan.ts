@@ -122,6 +122,9 @@ function devSteps(config: OciRuntimeConfig, hasPts: boolean): PodStep[] {
   const steps: PodStep[] = DEFAULT_DEVICES.map((name): PodStep => ({ kind: 'mount', source: `/dev/${name}`, target: `/dev/${name}`, flags: ['bind'], options: ['mkfile', 'nofollow'] }));
   for (const [i, device] of (config.linux?.devices ?? []).entries()) {
     const field = `linux.devices.${i}`;
+    // runc replaces a /dev/ptmx node with the pts/ptmx symlink when /dev/pts is mounted (privileged
+    // containers list the host's /dev/ptmx among their devices): the symlink below is that.
+    if (device.path === '/dev/ptmx' && hasPts) continue;
     let stat: fs.Stats | undefined;
     try {
       stat = fs.statSync(device.path);

@@ -141,3 +141,10 @@ test('a detached task: rkt-oci holds its state, ctr task kill and delete go thro
   assert.equal(exit3.status, 3, 'the program\'s exit status, through the helper the shim waited for');
   assert.deepEqual(rktOciErrors(), []);
 });
+
+test('ctr run --privileged: the host\'s devices, with /dev/ptmx the pts/ptmx symlink as runc makes it', async () => {
+  const result = await ctrRun('privileged', IMAGE, ['--rm', '--privileged'], ['/bin/sh', '-c', 'readlink /dev/ptmx; test -c /dev/null && echo null-ok']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split('\n'), ['pts/ptmx', 'null-ok']);
+  assert.deepEqual(rktOciErrors(), []);
+});
