@@ -148,3 +148,26 @@ test('ctr run --privileged: the host\'s devices, with /dev/ptmx the pts/ptmx sym
   assert.deepEqual(result.stdout.trim().split('\n'), ['pts/ptmx', 'null-ok']);
   assert.deepEqual(rktOciErrors(), []);
 });
+
+test('ctr task exec: rkt-oci exec --process --detach --pid-file through the helper\'s enter', async () => {
+  assert.equal((await ctrRun('execs', IMAGE, ['-d'], ['/bin/probe', 'sleep', '60'])).status, 0);
+  const probe = await ctr('task', 'exec', '--exec-id', 'p1', 'execs', '/bin/probe');
+  assert.equal(probe.status, 0, probe.stderr);
+  const report = JSON.parse(probe.stdout) as { pid: number; ppid: number; argv: string[] };
+  assert.deepEqual(report.argv, ['/bin/probe']);
+  assert.equal(report.pid, 3, 'in the container\'s PID namespace, after its supervisor and program');
+  assert.equal(report.ppid, 0, 'its parent, the helper, is outside');
+  const status = await ctr('task', 'exec', '--exec-id', 'p2', 'execs', '/bin/sh', '-c', 'echo hi; exit 5');
+  assert.equal(status.status, 5);
+  assert.equal(status.stdout, 'hi\n');
+  const missing = await ctr('task', 'exec', '--exec-id', 'p3', 'execs', '/nonexistent');
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /exec failed/);
+  assert.equal((await ctr('task', 'kill', '-s', 'KILL', 'execs')).status, 0);
+  for (const deadline = Date.now() + 20_000; !/execs\s+\d+\s+STOPPED/.test((await ctr('task', 'ls')).stdout); ) {
+    if (Date.now() > deadline) assert.fail('the task did not stop');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal((await ctr('task', 'delete', 'execs')).status, 0);
+  assert.equal((await ctr('containers', 'delete', 'execs')).status, 0);
+});
