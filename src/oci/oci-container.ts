@@ -21,7 +21,7 @@ import { ociRuntimeConfigSchema, type OciHook, type OciProcess, type OciRuntimeC
 import { parseJsonDocument } from '../schema/parse-json-document.js';
 import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
-import { serializeEnterPlan, serializePlan, type EnterPlan } from '../stage1/stage1-plan.js';
+import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
 import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, unsupported, type ContainerFiles } from './oci-plan.js';
 
@@ -251,7 +251,9 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     writeRecord(dir, record);
     fs.writeFileSync(files.plan, serializePlan(built.plan), { mode: 0o600 });
     // exec's starting point: the container process's isolation, without its start FIFO
-    const { waitFifo: _fifo, root: _root, ...app } = built.plan.apps[0]!;
+    const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
+    delete app.waitFifo;
+    delete app.root;
     fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);
