@@ -8,6 +8,7 @@ packages=(
   busybox-static umoci skopeo   # test images built by real tools
   docker-registry openssl apache2-utils   # a registry for the registry-client tests, its test CA and htpasswd
   runc systemd-container hyperfine   # peers and timing for bench/
+  containerd                         # rkt-oci under containerd's runc v2 shim (tests/oci/containerd.test.ts)
   iproute2 util-linux procps psmisc
   containernetworking-plugins iptables curl   # CNI networks, port forwarding, and tests fetching from pods
   xz-utils bzip2 gnupg   # xz and bzip2 ACIs; gpg makes the test keys and signatures

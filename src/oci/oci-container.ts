@@ -17,13 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { removeCgroups } from '../isolation/cgroups.js';
-import { ociRuntimeConfigSchema, type OciHook, type OciRuntimeConfig } from '../schema/oci-runtime-config.js';
+import { ociRuntimeConfigSchema, type OciHook, type OciProcess, type OciRuntimeConfig } from '../schema/oci-runtime-config.js';
 import { parseJsonDocument } from '../schema/parse-json-document.js';
 import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
-import { serializePlan } from '../stage1/stage1-plan.js';
+import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
-import { buildOciPlan, containerFiles, type ContainerFiles } from './oci-plan.js';
+import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, unsupported, type ContainerFiles } from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
 export const OCI_VERSION = '1.2.0';
@@ -250,6 +250,11 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     record.cgroupDirs = built.cgroupDirs;
     writeRecord(dir, record);
     fs.writeFileSync(files.plan, serializePlan(built.plan), { mode: 0o600 });
+    // exec's starting point: the container process's isolation, without its start FIFO
+    const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
+    delete app.waitFifo;
+    delete app.root;
+    fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);
     discard(dir, record.cgroupsCreated);
@@ -356,7 +361,8 @@ function signalPid(pid: number, signal: number): void {
 export function killContainer(ctx: RuntimeContext, id: string, signal: number, all: boolean): void {
   const record = readRecord(ctx, id);
   const status = statusOf(record, containerFiles(containerDir(ctx, id)));
-  if (status !== 'created' && status !== 'running') throw ociError('ERR_OCI_STATE', `cannot kill container "${id}": it is ${status}`, 'only a created or running container can be signalled');
+  // "container not running" is runc's wording, which containerd's shim takes for "already gone"
+  if (status !== 'created' && status !== 'running') throw ociError('ERR_OCI_STATE', `cannot kill container "${id}": container not running (it is ${status})`, 'only a created or running container can be signalled');
   if (all) for (const pid of cgroupPids(record)) signalPid(pid, signal);
   signalPid(record.pid!, signal);
 }
@@ -386,8 +392,17 @@ async function stopProcesses(record: ContainerRecord, files: ContainerFiles, for
 }
 
 export async function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): Promise<void> {
-  const record = readRecord(ctx, id);
   const dir = containerDir(ctx, id);
+  let record: ContainerRecord;
+  try {
+    record = readRecord(ctx, id);
+  } catch (error) {
+    // runc: `delete --force` of a container that does not exist (or whose create was cut short
+    // before state.json) removes what is left and succeeds; containerd's shim cleanup relies on it.
+    if (!force || !(error instanceof RktError) || error.code !== 'ERR_OCI_CONTAINER_NOT_FOUND') throw error;
+    fs.rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const files = containerFiles(dir);
   const status = statusOf(record, files);
   if (status === 'running' && !force) {
@@ -402,4 +417,144 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
 export function containerPids(ctx: RuntimeContext, id: string): number[] {
   const record = readRecord(ctx, id);
   return cgroupPids(record).sort((a, b) => a - b);
+}
+
+export interface ExecRequest {
+  id: string;
+  /** runc's process.json (a runtime-spec `process`), or built from the command line. */
+  process: OciProcess;
+  detach: boolean;
+  pidFile?: string;
+  notes: string[];
+}
+
+/**
+ * A second process in a created or running container, through the helper's `enter`: it joins the
+ * container process's namespaces, root and cgroups (checked by PID, parent and start time through
+ * a pinned /proc fd) and applies the container's seccomp program, with the new process's
+ * arguments, environment, cwd, user, capabilities, no_new_privs and rlimits. The helper stays the
+ * new process's parent outside the container, forwards TERM, INT, HUP and QUIT to it, and exits
+ * with its status; `--pid-file` names the helper (as create's does).
+ */
+export async function execContainer(ctx: RuntimeContext, request: ExecRequest): Promise<number> {
+  const record = readRecord(ctx, request.id);
+  const dir = containerDir(ctx, request.id);
+  const status = statusOf(record, containerFiles(dir));
+  if (status !== 'created' && status !== 'running') throw ociError('ERR_OCI_STATE', `cannot exec in container "${request.id}": it is ${status}`);
+  const proc = request.process;
+  if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
+  if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
+  if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
+  if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
+  if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
+  const base = JSON.parse(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) as EnterPlan['app'];
+  const caps = capabilitySets(proc, request.notes);
+  if (base.seccompFile && !proc.noNewPrivileges && (BigInt(`0x${caps.capsEffective}`) & (1n << 21n)) === 0n) {
+    throw unsupported('process.noNewPrivileges', 'must be true in a container with seccomp unless CAP_SYS_ADMIN is effective (rkt loads the filter last)');
+  }
+  const app: EnterPlan['app'] = {
+    ...base,
+    name: `${APP_NAME}-exec`,
+    exec: proc.args[0]!,
+    argv: proc.args,
+    env: proc.env ?? [],
+    cwd: proc.cwd,
+    uid: proc.user.uid,
+    gid: proc.user.gid,
+    groups: proc.user.additionalGids ?? [],
+    ...caps,
+    noNewPrivs: proc.noNewPrivileges ?? false,
+    ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
+    ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
+  };
+  const ppid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
+  const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), app };
+  const planFile = path.join(dir, `exec-${process.pid}-${Date.now()}.plan`);
+  const planFd = fs.openSync(planFile, 'wx+', 0o600);
+  try {
+    fs.writeFileSync(planFd, serializeEnterPlan(plan));
+  } finally {
+    fs.unlinkSync(planFile);
+  }
+  if (!request.detach) {
+    const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: ['inherit', 'inherit', 'inherit', planFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    fs.closeSync(planFd);
+    if (request.pidFile && child.pid) writePidFile(request.pidFile, child.pid);
+    // the caller's signals reach the helper (same process group), which passes them on
+    return new Promise<number>((resolve) => {
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+      child.on('error', () => resolve(255));
+    });
+  }
+  // Detached: the helper must not be reaped by rkt-oci, or a caller that is a subreaper (containerd's
+  // shim, which waits for the pid file's process) would never see it exit. A shell starts it in the
+  // background and becomes `cat`, which never waits: when rkt-oci closes cat's stdin, cat exits and
+  // the helper, running or a zombie, passes to the subreaper with its exit status intact.
+  const holder = spawn('/bin/sh', ['-c', 'exec 6<&0; "$0" enter /proc/self/fd/3 <&4 >&5 4<&- 5>&- 6<&- & echo $!; exec 3<&- 4<&- 5>&- >/dev/null; exec cat <&6 6<&-', findStage1Helper()], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'inherit', planFd, 0, 1],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  fs.closeSync(planFd);
+  const helperPid = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    holder.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('\n')) resolve(Number(text.trim()));
+    });
+    holder.on('error', reject);
+    holder.on('exit', () => reject(ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: /bin/sh could not start the stage1 helper`)));
+  });
+  holder.stdout!.destroy();
+  if (request.pidFile) writePidFile(request.pidFile, helperPid);
+  // Return once the helper has forked the process into the container, or has exited: with 254 (its
+  // own failures: the process gone, a plan refused, the program not executable) exec fails, as
+  // runc's does when the program cannot start; any other status is the program's.
+  try {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      let children = '';
+      try {
+        children = fs.readFileSync(`/proc/${helperPid}/task/${helperPid}/children`, 'utf8').trim();
+      } catch {
+        // a zombie has none
+      }
+      const stat = processStat(helperPid);
+      if (!stat || stat.state === 'Z') {
+        if (helperExitCode(helperPid) === 254) throw ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: the stage1 helper failed (exit status 254; its message is above)`);
+        break;
+      }
+      if (children !== '' || Date.now() > deadline) break;
+      await sleep(5);
+    }
+  } finally {
+    holder.stdin!.end();
+    holder.unref();
+  }
+  return 0;
+}
+
+function writePidFile(file: string, pid: number): void {
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, String(pid));
+  fs.renameSync(tmp, file);
+}
+
+/** A zombie's exit status from field 52 of /proc/PID/stat (the wait status, as waitpid gives it). */
+function helperExitCode(pid: number): number | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const status = Number(fields[49]);
+    return (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The container's own `process` (from its bundle), the base of `exec ARGS…` as runc's is. */
+export function containerProcess(ctx: RuntimeContext, id: string): OciProcess {
+  const proc = readConfig(readRecord(ctx, id).bundle).process;
+  if (!proc) throw unsupported('process', 'is required');
+  return proc;
 }

@@ -11,7 +11,7 @@ import { RktError } from '../errors/rkt-error.js';
 import { CAPABILITY_NUMBERS, capabilityMask, formatCapabilityMask } from '../isolation/capabilities.js';
 import { ALLOWED_DEVICES, createCgroupAt, detectCgroupLayout, removeCgroups, type AppResources } from '../isolation/cgroups.js';
 import { compileConditionalSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
-import type { OciMount, OciResources, OciRuntimeConfig } from '../schema/oci-runtime-config.js';
+import type { OciMount, OciProcess, OciResources, OciRuntimeConfig } from '../schema/oci-runtime-config.js';
 import type { AppPlan, MountFlag, MountOption, MountStep, Namespace, PodStep, Stage1Plan } from '../stage1/stage1-plan.js';
 import { ociSeccompProfile } from './oci-seccomp.js';
 
@@ -122,6 +122,9 @@ function devSteps(config: OciRuntimeConfig, hasPts: boolean): PodStep[] {
   const steps: PodStep[] = DEFAULT_DEVICES.map((name): PodStep => ({ kind: 'mount', source: `/dev/${name}`, target: `/dev/${name}`, flags: ['bind'], options: ['mkfile', 'nofollow'] }));
   for (const [i, device] of (config.linux?.devices ?? []).entries()) {
     const field = `linux.devices.${i}`;
+    // runc replaces a /dev/ptmx node with the pts/ptmx symlink when /dev/pts is mounted (privileged
+    // containers list the host's /dev/ptmx among their devices): the symlink below is that.
+    if (device.path === '/dev/ptmx' && hasPts) continue;
     let stat: fs.Stats | undefined;
     try {
       stat = fs.statSync(device.path);
@@ -238,8 +241,8 @@ function rlimitValue(value: number, field: string): string {
   return String(value);
 }
 
-function capabilitySets(config: OciRuntimeConfig, notes: string[]): Pick<AppPlan, 'capsBounding' | 'capsEffective' | 'capsPermitted' | 'capsInheritable' | 'capsAmbient'> {
-  const caps = config.process?.capabilities ?? {};
+export function capabilitySets(proc: OciProcess | undefined, notes: string[]): Pick<AppPlan, 'capsBounding' | 'capsEffective' | 'capsPermitted' | 'capsInheritable' | 'capsAmbient'> {
+  const caps = proc?.capabilities ?? {};
   const mask = (set: keyof typeof caps) => {
     const names = (caps[set] ?? []).filter((name) => {
       if (name in CAPABILITY_NUMBERS) return true;
@@ -260,6 +263,11 @@ function capabilitySets(config: OciRuntimeConfig, notes: string[]): Pick<AppPlan
     capsBounding: mask('bounding'), capsEffective: mask('effective'), capsPermitted: mask('permitted'), capsInheritable: mask('inheritable'),
     capsAmbient: formatCapabilityMask(capabilityMask(ambient.filter((name) => name in CAPABILITY_NUMBERS))),
   };
+}
+
+export function appRlimits(proc: OciProcess): AppPlan['rlimits'] {
+  for (const [i, limit] of (proc.rlimits ?? []).entries()) if (!RLIMITS.has(limit.type)) throw unsupported(`process.rlimits.${i}.type`, `"${limit.type}" is not an rlimit`);
+  return (proc.rlimits ?? []).map((limit, i) => ({ name: limit.type, soft: rlimitValue(limit.soft, `process.rlimits.${i}.soft`), hard: rlimitValue(limit.hard, `process.rlimits.${i}.hard`) }));
 }
 
 export interface OciPlanInput {
@@ -309,7 +317,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   if (config.domainname) throw unsupported('domainname');
   for (const [i, limit] of (proc.rlimits ?? []).entries()) if (!RLIMITS.has(limit.type)) throw unsupported(`process.rlimits.${i}.type`, `"${limit.type}" is not an rlimit`);
 
-  const caps = capabilitySets(config, input.notes);
+  const caps = capabilitySets(proc, input.notes);
   let seccompFile: string | undefined;
   if (linux.seccomp) {
     const effective = BigInt(`0x${caps.capsEffective}`);
@@ -352,7 +360,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       ...caps,
       noNewPrivs: proc.noNewPrivileges ?? false,
       ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
-      rlimits: (proc.rlimits ?? []).map((limit, i) => ({ name: limit.type, soft: rlimitValue(limit.soft, `process.rlimits.${i}.soft`), hard: rlimitValue(limit.hard, `process.rlimits.${i}.hard`) })),
+      rlimits: appRlimits(proc),
       waitFifo: files.fifo,
       ...(seccompFile === undefined ? {} : { seccompFile }),
     };

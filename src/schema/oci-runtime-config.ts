@@ -183,6 +183,8 @@ export const ociRuntimeConfigSchema = z.object({
 export type OciRuntimeConfig = z.infer<typeof ociRuntimeConfigSchema>;
 export type OciMount = z.infer<typeof mountSchema>;
 export type OciProcess = z.infer<typeof processSchema>;
+/** A process alone: `rkt-oci exec --process FILE` (runc's process.json). */
+export const ociProcessSchema = processSchema;
 export type OciHook = z.infer<typeof hookSchema>;
 export type OciSeccomp = z.infer<typeof seccompSchema>;
 export type OciResources = z.infer<typeof resourcesSchema>;

@@ -12,9 +12,11 @@ import fs from 'node:fs';
 import { isRktError } from '../../errors/rkt-error.js';
 import { CAPABILITY_NUMBERS } from '../../isolation/capabilities.js';
 import {
-  containerPids, containerState, createContainer, deleteContainer, killContainer, listContainers, OCI_VERSION, parseSignal, startContainer,
+  containerPids, containerProcess, containerState, createContainer, execContainer, deleteContainer, killContainer, listContainers, OCI_VERSION, parseSignal, startContainer,
   type RuntimeContext,
 } from '../../oci/oci-container.js';
+import { ociProcessSchema, type OciProcess } from '../../schema/oci-runtime-config.js';
+import { parseJsonDocument } from '../../schema/parse-json-document.js';
 import { renderTable } from '../render/table.js';
 
 declare const RKT_VERSION: string | undefined;
@@ -48,8 +50,9 @@ function makeLogger(file: string | undefined, format: string, debug: boolean): L
 }
 
 /** Splits `args` into flags (by the given spec) and positionals, stopping flag parsing at `--`. */
-function parseFlags(args: readonly string[], spec: { values?: string[]; booleans?: string[]; aliases?: Record<string, string> }, command: string) {
+function parseFlags(args: readonly string[], spec: { values?: string[]; booleans?: string[]; lists?: string[]; aliases?: Record<string, string> }, command: string) {
   const values: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
   const booleans = new Set<string>();
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -66,7 +69,11 @@ function parseFlags(args: readonly string[], spec: { values?: string[]; booleans
     const eq = body.indexOf('=');
     let name = eq < 0 ? body : body.slice(0, eq);
     name = spec.aliases?.[name] ?? name;
-    if (spec.values?.includes(name)) {
+    if (spec.lists?.includes(name)) {
+      const value = eq < 0 ? args[++i] : body.slice(eq + 1);
+      if (value === undefined) throw new UsageError(`${command}: flag --${name} needs a value`);
+      (lists[name] ??= []).push(value);
+    } else if (spec.values?.includes(name)) {
       const value = eq < 0 ? args[++i] : body.slice(eq + 1);
       if (value === undefined) throw new UsageError(`${command}: flag --${name} needs a value`);
       values[name] = value;
@@ -78,7 +85,7 @@ function parseFlags(args: readonly string[], spec: { values?: string[]; booleans
       throw new UsageError(`${command}: unknown flag ${arg}`);
     }
   }
-  return { values, booleans, positionals };
+  return { values, booleans, lists, positionals };
 }
 
 function oneId(positionals: readonly string[], command: string, extra = 0): string {
@@ -120,6 +127,8 @@ usage: rkt-oci [global flags] COMMAND [flags] ARGS
 commands:
   create [--bundle DIR] [--pid-file FILE] ID   create a container; it waits for start
   start ID                                     run the user program of a created container
+  exec [--process FILE | ARGS...] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID
+                                               another process in the container (through the helper's enter)
   state ID                                     print the container's state (JSON)
   kill [--all] ID [SIGNAL]                     send SIGNAL (default TERM) to the container
   delete [--force] ID                          remove a stopped (or, with --force, any) container
@@ -235,7 +244,55 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
     case 'features':
       process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
       return 0;
-    case 'exec':
+    case 'exec': {
+      const f = parseFlags(args, {
+        values: ['process', 'pid-file', 'cwd', 'user', 'console-socket', 'preserve-fds', 'process-label', 'apparmor', 'cgroup'],
+        booleans: ['detach', 'tty', 'no-new-privs', 'ignore-paused'],
+        lists: ['env', 'cap', 'additional-gids'],
+        aliases: { d: 'detach', t: 'tty', e: 'env', u: 'user', p: 'process', c: 'cap', g: 'additional-gids' },
+      }, 'exec');
+      if (f.booleans.has('tty') || f.values['console-socket']) throw new UsageError('exec: a terminal (--tty, --console-socket) is not supported yet');
+      if (f.values['preserve-fds'] !== undefined && f.values['preserve-fds'] !== '0') throw new UsageError('exec: --preserve-fds is not supported yet');
+      for (const name of ['process-label', 'apparmor', 'cgroup']) if (f.values[name]) throw new UsageError(`exec: --${name} is not supported`);
+      const id = f.positionals[0];
+      if (id === undefined) throw new UsageError('exec: expects the container id');
+      let proc: OciProcess;
+      if (f.values.process) {
+        if (f.positionals.length > 1) throw new UsageError('exec: give either --process FILE or a command, not both');
+        proc = parseJsonDocument(fs.readFileSync(f.values.process), ociProcessSchema, f.values.process);
+      } else {
+        if (f.positionals.length < 2) throw new UsageError('exec: expects the container id and a command (or --process FILE)');
+        const base = containerProcess(ctx, id);
+        let user = base.user;
+        if (f.values.user !== undefined) {
+          const match = /^([0-9]+)(?::([0-9]+))?$/.exec(f.values.user);
+          if (!match) throw new UsageError(`exec: --user takes UID[:GID] in numbers, not "${f.values.user}"`);
+          user = { uid: Number(match[1]), gid: match[2] === undefined ? 0 : Number(match[2]) };
+        }
+        if (f.lists['additional-gids']) user = { ...user, additionalGids: f.lists['additional-gids'].map(Number) };
+        const caps = f.lists.cap ?? [];
+        const withCaps = (set: string[] | undefined) => [...new Set([...(set ?? []), ...caps])];
+        proc = {
+          ...base,
+          args: f.positionals.slice(1),
+          env: [...(base.env ?? []), ...(f.lists.env ?? [])],
+          cwd: f.values.cwd ?? base.cwd,
+          user,
+          ...(f.booleans.has('no-new-privs') ? { noNewPrivileges: true } : {}),
+          ...(caps.length === 0 ? {} : {
+            capabilities: {
+              bounding: withCaps(base.capabilities?.bounding), effective: withCaps(base.capabilities?.effective),
+              permitted: withCaps(base.capabilities?.permitted), ambient: withCaps(base.capabilities?.ambient),
+              inheritable: base.capabilities?.inheritable ?? [],
+            },
+          }),
+        };
+      }
+      const notes: string[] = [];
+      const status = await execContainer(ctx, { id, process: proc, detach: f.booleans.has('detach'), ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}), notes });
+      for (const note of notes) ctx.debug(note);
+      return status;
+    }
     case 'run':
     case 'pause':
     case 'resume':
