@@ -14,7 +14,8 @@
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from './load-openpgp.js';
 import { RktError } from '../errors/rkt-error.js';
 import { AC_IDENTIFIER } from '../schema/appc-manifest.js';
 
@@ -78,7 +79,7 @@ async function readKeyFile(file: string, fingerprint: string): Promise<openpgp.P
   if (bytes.length > MAX_KEY_FILE_BYTES) throw new RktError('trust', 'ERR_TRUST_KEY_INVALID', `trusted key ${file} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
   let key: openpgp.PublicKey;
   try {
-    key = await openpgp.readKey({ armoredKey: bytes.toString('utf8') });
+    key = await (await loadOpenpgp()).readKey({ armoredKey: bytes.toString('utf8') });
   } catch (error) {
     throw new RktError('trust', 'ERR_TRUST_KEY_INVALID', `trusted key ${file} is not an armored OpenPGP public key: ${(error as Error).message}`, { cause: error });
   }
@@ -121,7 +122,7 @@ export async function storeTrustedKey(localConfig: string, scope: string, key: o
 export async function readArmoredPublicKey(bytes: Buffer, where: string): Promise<openpgp.PublicKey> {
   if (bytes.length > MAX_KEY_FILE_BYTES) throw new RktError('trust', 'ERR_TRUST_KEY_INVALID', `key ${where} is larger than ${MAX_KEY_FILE_BYTES} bytes`);
   try {
-    return (await openpgp.readKey({ armoredKey: bytes.toString('utf8') })).toPublic();
+    return (await (await loadOpenpgp()).readKey({ armoredKey: bytes.toString('utf8') })).toPublic();
   } catch (error) {
     throw new RktError('trust', 'ERR_TRUST_KEY_INVALID', `key ${where} is not an armored OpenPGP public key: ${(error as Error).message}`, { cause: error });
   }

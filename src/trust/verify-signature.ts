@@ -5,7 +5,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
+import { loadOpenpgp } from './load-openpgp.js';
 import { RktError } from '../errors/rkt-error.js';
 import type { TrustedKey } from './keystore.js';
 
@@ -19,7 +20,7 @@ const MAX_SIGNATURE_BYTES = 64 * 1024;
 export async function readArmoredSignature(bytes: Buffer, where: string): Promise<openpgp.Signature> {
   if (bytes.length > MAX_SIGNATURE_BYTES) throw malformed(where, `is larger than ${MAX_SIGNATURE_BYTES} bytes`);
   try {
-    return await openpgp.readSignature({ armoredSignature: bytes.toString('utf8') });
+    return await (await loadOpenpgp()).readSignature({ armoredSignature: bytes.toString('utf8') });
   } catch (error) {
     throw malformed(where, `is not an ASCII-armored OpenPGP signature (${(error as Error).message})`, error);
   }
@@ -58,9 +59,9 @@ export async function verifyDetachedSignature(request: VerifyRequest): Promise<V
   if (await signer.key.isRevoked()) {
     throw new RktError('trust', 'ERR_TRUST_KEY_REVOKED', `image ${imageName} is signed by key ${signer.fingerprint} (${signer.file}), which is revoked`);
   }
-  const message = await openpgp.createMessage({ binary: Readable.toWeb(createReadStream(request.file)) as unknown as ReadableStream<Uint8Array> });
+  const message = await (await loadOpenpgp()).createMessage({ binary: Readable.toWeb(createReadStream(request.file)) as unknown as ReadableStream<Uint8Array> });
   try {
-    const result = await openpgp.verify({ message, signature, verificationKeys: [signer.key], format: 'binary', date: now });
+    const result = await (await loadOpenpgp()).verify({ message, signature, verificationKeys: [signer.key], format: 'binary', date: now });
     // Streamed input: the signature is checked once all of the data has been read.
     const reader = (result.data as unknown as ReadableStream<Uint8Array>).getReader();
     while (!(await reader.read()).done);
