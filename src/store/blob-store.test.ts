@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { blobPath, fileBlobOpener, ingestBlob, type BlobOpener } from './blob-store.js';
 import { bytesBlobOpener, checkStoredBlob, listStoredBlobs } from './stored-blob.js';
+import { rejection } from '../errors/expect-rejection.js';
 
 let base: string;
 before(() => {
@@ -39,15 +40,6 @@ function droppingOpener(bytes: Buffer, cut: number, offsets: number[]): BlobOpen
     });
     return { stream, offset };
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('ingestBlob', () => {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { INDEX_MIGRATIONS } from './index-migrations.js';
 import { ImageIndex, indexPath, type NewImage } from './image-index.js';
+import { rejection } from '../errors/expect-rejection.js';
 
 let base: string;
 before(() => {
@@ -30,15 +31,6 @@ function image(id: string, name: string, now: number, layers: string[] = ['a']):
       ...layers.map((l) => ({ role: 'layer' as const, digest: `sha256:${hex(l)}`, size: 100, mediaType: 'l', diffId: `sha256:${hex(l === 'a' ? 'd' : 'e')}` })),
     ],
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('ImageIndex', () => {

@@ -8,6 +8,7 @@ import { writeOciLayout } from '../image/oci-layout-writer.js';
 import { MEDIA_TYPE } from '../schema/media-types.js';
 import { type Sandbox, extractLayer, makeSandbox, recordedLayers } from './layer-fixture.js';
 import { ensureLayer } from './layer-store.js';
+import { rejection } from '../errors/expect-rejection.js';
 
 let sandbox: Sandbox;
 before(() => {
@@ -35,15 +36,6 @@ function layerOptions(image: OciImage, index = 0) {
   const layer = image.layers[index];
   assert.ok(layer);
   return { dataDir: sandbox.dataDir, blobPath: image.blobPath(layer.digest), ...layer };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('ensureLayer', () => {
