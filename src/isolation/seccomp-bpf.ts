@@ -99,16 +99,24 @@ function ruleBody(rule: SeccompRule, otherwise: number): Instruction[] {
   }
 }
 
-export function compileSeccomp(profile: SeccompProfile, arch: string = process.arch): Instruction[] {
-  const { table, auditArch } = syscallTable(arch);
-  const program: Instruction[] = [
+/**
+ * Every program starts the same way: a call from another architecture is killed, an x32 call gets
+ * the profile's foreign action, and the accumulator is left holding the system call number.
+ */
+function prologue(auditArch: number, foreignAction: number): Instruction[] {
+  return [
     stmt(BPF_LD_W_ABS, DATA_ARCH),
     jump(BPF_JMP_JEQ_K, auditArch, 1, 0),
     stmt(BPF_RET_K, SECCOMP_RET_KILL_PROCESS),
     stmt(BPF_LD_W_ABS, DATA_NR),
     jump(BPF_JMP_JSET_K, X32_SYSCALL_BIT, 0, 1),
-    stmt(BPF_RET_K, profile.foreignAction),
+    stmt(BPF_RET_K, foreignAction),
   ];
+}
+
+export function compileSeccomp(profile: SeccompProfile, arch: string = process.arch): Instruction[] {
+  const { table, auditArch } = syscallTable(arch);
+  const program = prologue(auditArch, profile.foreignAction);
   const seen = new Set<string>();
   for (const rule of profile.rules) {
     if (seen.has(rule.syscall)) throw new RktError('usage', 'ERR_SECCOMP_RULE_DUPLICATE', `seccomp: two rules for ${rule.syscall}`);
@@ -221,14 +229,7 @@ function resolveBlock(block: BlockInstruction[], syscall: string): Instruction[]
 
 export function compileConditionalSeccomp(profile: ConditionalProfile, arch: string = process.arch): Instruction[] {
   const { table, auditArch } = syscallTable(arch);
-  const program: Instruction[] = [
-    stmt(BPF_LD_W_ABS, DATA_ARCH),
-    jump(BPF_JMP_JEQ_K, auditArch, 1, 0),
-    stmt(BPF_RET_K, SECCOMP_RET_KILL_PROCESS),
-    stmt(BPF_LD_W_ABS, DATA_NR),
-    jump(BPF_JMP_JSET_K, X32_SYSCALL_BIT, 0, 1),
-    stmt(BPF_RET_K, profile.foreignAction),
-  ];
+  const program = prologue(auditArch, profile.foreignAction);
   let holdsNr = true;
   for (const rule of profile.rules) {
     for (const condition of rule.conditions) {

@@ -23,7 +23,7 @@ import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
 import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
-import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, unsupported, type ContainerFiles } from './oci-plan.js';
+import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, processFields, unsupported, type ContainerFiles } from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
 export const OCI_VERSION = '1.2.0';
@@ -455,17 +455,9 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
   const app: EnterPlan['app'] = {
     ...base,
     name: `${APP_NAME}-exec`,
-    exec: proc.args[0]!,
-    argv: proc.args,
-    env: proc.env ?? [],
-    cwd: proc.cwd,
-    uid: proc.user.uid,
-    gid: proc.user.gid,
-    groups: proc.user.additionalGids ?? [],
+    ...processFields(proc),
     ...caps,
-    noNewPrivs: proc.noNewPrivileges ?? false,
     ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
-    ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
   };
   const ppid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
   const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), app };

@@ -265,6 +265,23 @@ export function capabilitySets(proc: OciProcess | undefined, notes: string[]): P
   };
 }
 
+/** What an app block takes straight from a runtime-spec process; `create` and `exec` share it. */
+export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj'> {
+  // callers have refused a process without args already
+  const argv = proc.args ?? [];
+  return {
+    exec: argv[0]!,
+    argv,
+    env: proc.env ?? [],
+    cwd: proc.cwd,
+    uid: proc.user.uid,
+    gid: proc.user.gid,
+    groups: proc.user.additionalGids ?? [],
+    noNewPrivs: proc.noNewPrivileges ?? false,
+    ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
+  };
+}
+
 export function appRlimits(proc: OciProcess): AppPlan['rlimits'] {
   for (const [i, limit] of (proc.rlimits ?? []).entries()) if (!RLIMITS.has(limit.type)) throw unsupported(`process.rlimits.${i}.type`, `"${limit.type}" is not an rlimit`);
   return (proc.rlimits ?? []).map((limit, i) => ({ name: limit.type, soft: rlimitValue(limit.soft, `process.rlimits.${i}.soft`), hard: rlimitValue(limit.hard, `process.rlimits.${i}.hard`) }));
@@ -349,17 +366,9 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
     const app: AppPlan = {
       name: APP_NAME,
       root: '/',
-      exec: proc.args[0]!,
-      argv: proc.args,
-      env: proc.env ?? [],
-      cwd: proc.cwd,
-      uid: proc.user.uid,
-      gid: proc.user.gid,
-      groups: proc.user.additionalGids ?? [],
+      ...processFields(proc),
       cgroups: cgroup.dirs,
       ...caps,
-      noNewPrivs: proc.noNewPrivileges ?? false,
-      ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
       rlimits: appRlimits(proc),
       waitFifo: files.fifo,
       ...(seccompFile === undefined ? {} : { seccompFile }),
