@@ -15,6 +15,11 @@ export const MEDIA_TYPE = {
   appcManifest: 'application/vnd.appc.image-manifest.v0+json',
 } as const;
 
+/** An image stored from an ACI: its manifest is appc's, not OCI's. */
+export function isAppcRecord(record: { manifestMediaType: string }): boolean {
+  return record.manifestMediaType === MEDIA_TYPE.appcManifest;
+}
+
 export const INDEX_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE.ociIndex, MEDIA_TYPE.dockerManifestList];
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE.ociManifest, MEDIA_TYPE.dockerManifest];
 export const CONFIG_MEDIA_TYPES: readonly string[] = [MEDIA_TYPE.ociConfig, MEDIA_TYPE.dockerConfig];

@@ -9,7 +9,6 @@
 import { RktError } from '../errors/rkt-error.js';
 import { appcStoreName } from '../image/image-reference.js';
 import { type AppcDependency, type AppcImageManifest, appcImageManifestSchema, labelOf } from '../schema/appc-manifest.js';
-import { MEDIA_TYPE } from '../schema/media-types.js';
 import { parseJsonDocument } from '../schema/parse-json-document.js';
 import type { ImageIndex, ImageRecord } from '../store/image-index.js';
 import { readStoredBlob } from '../store/stored-blob.js';
@@ -17,10 +16,6 @@ import type { StoredLayer } from '../store/stored-image.js';
 
 /** A dependency tree deeper than this is a loop or a hostile image. */
 export const MAX_DEPENDENCY_DEPTH = 16;
-
-export function isAppcRecord(record: Pick<ImageRecord, 'manifestMediaType'>): boolean {
-  return record.manifestMediaType === MEDIA_TYPE.appcManifest;
-}
 
 /** `NAME[:VERSION]` of a manifest: what `rkt image list` shows and what the store finds it by. */
 export function manifestStoreName(manifest: AppcImageManifest): string {

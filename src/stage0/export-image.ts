@@ -12,10 +12,9 @@ import tar from 'tar-stream';
 import { RktError } from '../errors/rkt-error.js';
 import { isValidOciRefName } from '../image/image-reference.js';
 import { REF_NAME_ANNOTATION } from '../image/oci-layout.js';
-import { MEDIA_TYPE } from '../schema/media-types.js';
+import { isAppcRecord, MEDIA_TYPE } from '../schema/media-types.js';
 import { blobPath } from '../store/blob-store.js';
 import { ImageIndex } from '../store/image-index.js';
-import { isAppcRecord } from './appc-image.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 export interface ExportRequest {

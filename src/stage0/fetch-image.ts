@@ -13,11 +13,10 @@ import { hasBlob } from '../store/blob-store.js';
 import { ImageIndex, type ImageRecord } from '../store/image-index.js';
 import { prepareStoreDirs } from '../store/store-dirs.js';
 import { withStoreInUse } from '../store/store-lock.js';
-import { fetchAppcImage } from './fetch-appc-image.js';
 import { extractLayers, importImage, type BlobProgress } from './import-image.js';
-import { openImageSource, sourceName } from './open-image-source.js';
 import type { RegistryAccess } from './registry-access.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
+import { sourceName } from './source-name.js';
 
 export type PullPolicy = 'new' | 'update' | 'never';
 
@@ -69,6 +68,7 @@ export async function fetchImage(request: FetchImageRequest): Promise<FetchedIma
         return { record, appNameBase, fromStore: true };
       }
       if (reference.transport === 'aci-file' || reference.transport === 'aci-url' || reference.transport === 'appc') {
+        const { fetchAppcImage } = await import('./fetch-appc-image.js');
         const fetched = await fetchAppcImage({ dataDir, reference, pullPolicy: request.pullPolicy, extract: request.extract, access: request.registry }, index);
         return { ...fetched, appNameBase: fetched.record.name.split(/[:,]/)[0]!.split('/').at(-1) ?? 'app' };
       }
@@ -87,6 +87,8 @@ export async function fetchImage(request: FetchImageRequest): Promise<FetchedIma
       }
       const workDir = await mkdtemp(join((await prepareStoreDirs(dataDir)).tmp, 'source-'));
       try {
+        // The sources' code (registry client, HTTP, archives) is loaded only when an image is read.
+        const { openImageSource } = await import('./open-image-source.js');
         const image = await openImageSource(reference, workDir, request.registry);
         const record = await importImage({ dataDir, image, name, kind, extract: request.extract, ...(request.onProgress ? { onProgress: request.onProgress } : {}) }, index);
         return { record, appNameBase, fromStore: false };

@@ -19,15 +19,9 @@ import { resolveRegistryImage } from '../image/registry/resolve-registry-image.j
 import { MEDIA_TYPE } from '../schema/media-types.js';
 import { ociImageConfigSchema } from '../schema/oci-image-config.js';
 import { MAX_JSON_DOCUMENT_BYTES, parseJsonDocument } from '../schema/parse-json-document.js';
-import type { SourceName } from './open-image-source.js';
 import type { RegistryAccess } from './registry-access.js';
 
 /** The name a docker:// image is recorded under: the normalized reference (Docker Hub's defaults applied). */
-export function registrySourceName(text: string): SourceName {
-  const reference = parseDockerReference(text);
-  return { name: `docker://${formatDockerReference(reference)}`, kind: 'docker', appNameBase: reference.repository.split('/').pop() ?? 'app' };
-}
-
 function digestOf(bytes: Buffer, digest: string): string {
   const algorithm = digest.slice(0, digest.indexOf(':'));
   return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;

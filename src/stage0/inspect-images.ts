@@ -1,10 +1,10 @@
 /** Read-only questions about stored images: list them, print a manifest, re-hash their blobs. */
+import { isAppcRecord } from '../schema/media-types.js';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageIndex, type ImageRecord } from '../store/image-index.js';
 import { checkStoredBlob, readStoredBlob } from '../store/stored-blob.js';
 import { storeDirs } from '../store/store-dirs.js';
-import { isAppcRecord } from './appc-image.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 /** Opens the index for reading; a store that does not exist has no images (nothing is created). */

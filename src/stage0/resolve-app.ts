@@ -11,9 +11,9 @@ import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
 import { ImageIndex } from '../store/image-index.js';
 import { loadStoredImage } from '../store/stored-image.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
-import { appcLayerChain, isAppcRecord, readAppcManifest } from './appc-image.js';
 import { fetchImage, type FetchedImage, type PullPolicy } from './fetch-image.js';
 import { extractLayers, type BlobProgress } from './import-image.js';
+import { isAppcRecord } from '../schema/media-types.js';
 import type { MountRequest } from './pod-volumes.js';
 import type { RegistryAccess } from './registry-access.js';
 
@@ -197,6 +197,8 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
   let chain;
   try {
     index.touch(fetched.record.id, Date.now());
+    // appc's manifest schema is loaded for appc images only
+    const { appcLayerChain, readAppcManifest } = await import('./appc-image.js');
     manifest = (await readAppcManifest(dataDir, fetched.record)).manifest;
     chain = await appcLayerChain(dataDir, index, fetched.record);
   } finally {

@@ -7,7 +7,7 @@
 import { RktError } from '../errors/rkt-error.js';
 import { appcStoreName, canonicalImageName, parseImageId, parseImageReference } from '../image/image-reference.js';
 import type { ImageIndex, ImageRecord } from '../store/image-index.js';
-import { sourceName } from './open-image-source.js';
+import { sourceName } from './source-name.js';
 
 export function formatImageId(id: string, full: boolean): string {
   const dashed = id.replace(':', '-');

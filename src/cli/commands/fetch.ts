@@ -52,7 +52,7 @@ export function registerFetch(program: Command): void {
       if (registry.appc) registry.appc.signatureFile = options.signature;
     }
     for (const image of images) {
-      const progress = startFetchProgress();
+      const progress = await startFetchProgress();
       const fetched = await fetchImage({ dataDir: globals.dir, image, pullPolicy, extract, registry, onProgress: progress.update }).finally(progress.stop);
       process.stdout.write(`${formatImageId(fetched.record.id, options.full ?? false)}\n`);
     }

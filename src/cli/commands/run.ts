@@ -73,7 +73,7 @@ export async function runCommand(argv: string[], programGlobals: RawGlobalOption
   const globals = resolveGlobalOptions(mergeRawOptions(programGlobals, args.global));
   requireRoot('run');
   if (args.quiet !== undefined) throw new RktError('usage', 'ERR_RUN_ARGS', 'unknown flag "--quiet" (it belongs to rkt prepare)');
-  const progress = startFetchProgress();
+  const progress = await startFetchProgress();
   const prepared = await podRequest(args, globals, progress.update).then((request) => prepareRun({
     ...request,
     localConfig: globals.localConfig,
@@ -110,7 +110,7 @@ export async function prepareCommand(argv: string[], programGlobals: RawGlobalOp
   for (const [flag, given] of networkFlags) {
     if (given) throw new RktError('usage', 'ERR_RUN_ARGS', `${flag} is a flag of run-prepared, not of prepare`, { hint: `rkt run-prepared ${flag}... UUID` });
   }
-  const progress = startFetchProgress();
+  const progress = await startFetchProgress();
   const { uuid, warnings } = await podRequest(args, globals, progress.update)
     .then(preparePodForLater)
     .finally(progress.stop);

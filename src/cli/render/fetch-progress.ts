@@ -1,8 +1,9 @@
 /**
  * Progress bars while images are fetched: one per blob being stored, on stderr, only when stderr is
- * a terminal (otherwise nothing, so logs and pipes stay clean). Drawn by cli-progress.
+ * a terminal (otherwise nothing, so logs and pipes stay clean). Drawn by cli-progress, which is
+ * loaded only then: a pod started by a supervisor has no terminal and should not pay for it.
  */
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { BlobProgress } from '../../stage0/import-image.js';
 import { formatBytes } from './format-bytes.js';
 
@@ -13,8 +14,9 @@ export interface FetchProgress {
 
 const QUIET: FetchProgress = { update: () => {}, stop: () => {} };
 
-export function startFetchProgress(stream: NodeJS.WriteStream = process.stderr): FetchProgress {
+export async function startFetchProgress(stream: NodeJS.WriteStream = process.stderr): Promise<FetchProgress> {
   if (!stream.isTTY) return QUIET;
+  const { default: cliProgress } = await import('cli-progress');
   const multibar = new cliProgress.MultiBar(
     {
       stream,
