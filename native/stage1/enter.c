@@ -143,8 +143,15 @@ int enter_main(const char *plan_file)
 		die("prctl", "PR_SET_DUMPABLE", errno);
 	plan_load(plan_file, &pl, 1);
 	a = &pl.apps[0];
-	/* the plan's fd and anything else the caller left open stop here */
-	close_fds_except(-1);
+	/* the plan's fd and anything else the caller left open stop here, but the error file */
+	close_fds_except(pl.error_fd);
+	if (pl.error_fd >= 0) {
+		int fl = fcntl(pl.error_fd, F_GETFD);
+
+		if (fl < 0 || fcntl(pl.error_fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+			die("error-fd", "-", errno);
+		fail_set_error_fd(pl.error_fd);
+	}
 
 	snprintf(proc, sizeof proc, "/proc/%d", (int)pl.enter_pid);
 	dirfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);

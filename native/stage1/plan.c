@@ -202,6 +202,15 @@ static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 		private_users(pl, f);
 		return;
 	}
+	/* an open file of the caller's: after setns(mnt) no host path can be trusted to write to */
+	if (strcmp(d, "error-fd") == 0 && n == 1) {
+		if (pl->error_fd >= 0)
+			bad("repeated directive", NULL);
+		pl->error_fd = (int)number(f[0], INT_MAX);
+		if (pl->error_fd <= 2)
+			bad("error-fd must be above 2", NULL);
+		return;
+	}
 	if (strcmp(d, "enter") != 0 || n != 3)
 		bad("not allowed in an enter plan, or wrong field count: %s", d);
 	if (pl->enter_pid)
@@ -592,6 +601,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 	memset(pl, 0, sizeof *pl);
 	pl->file = plan_file = path;
 	pl->lock_fd = -1;
+	pl->error_fd = -1;
 	pl->userns_fd = -1;
 	pl->enter = enter;
 	in = fopen(path, "re");

@@ -105,6 +105,7 @@ struct plan {
 	pid_t enter_pid, enter_ppid;      /* `enter PID PPID STARTTIME` */
 	unsigned long long enter_start;
 	int lock_fd;
+	int error_fd;         /* enter: `error-fd N`, the caller's open error file; -1: none */
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;
 	size_t nops;
@@ -129,6 +130,7 @@ struct failure {
 	char path[3800];      /* the whole record stays under PIPE_BUF, so one write is atomic */
 };
 void fail_set_error_file(const char *path);   /* outer process: where to write the JSON */
+void fail_set_error_fd(int fd);               /* enter: write it to this open file instead */
 void fail_set_pipe(int fd);                   /* PID 1 / app child: send records here instead */
 _Noreturn void die(const char *what, const char *path, int err);
 _Noreturn void die_reason(const char *what, const char *path, int err, const char *reason);

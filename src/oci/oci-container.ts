@@ -30,6 +30,8 @@ export const OCI_VERSION = '1.2.0';
 const ID_PATTERN = /^[\w+.-]+$/;
 /** The container process's lock fd in the helper: the first fd after stdio. */
 const HELPER_LOCK_FD = 3;
+/** exec: the enter plan is fd 3, the helper's error file fd 4. */
+const EXEC_ERROR_FD = 4;
 
 export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
 
@@ -283,7 +285,7 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
   }
   child.unref();
   const pid1 = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-  const pid = Number(fs.readFileSync(`/proc/${pid1}/task/${pid1}/children`, 'utf8').trim().split(' ')[0]);
+  const pid = firstChild(pid1)!;
   Object.assign(record, { phase: 'created', pid, pidStart: processStat(pid)?.start, helperPid: child.pid });
   writeRecord(dir, record);
   if (request.pidFile) {
@@ -460,31 +462,70 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
     ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
   };
   const ppid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-  const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), app };
-  const planFile = path.join(dir, `exec-${process.pid}-${Date.now()}.plan`);
-  const planFd = fs.openSync(planFile, 'wx+', 0o600);
+  const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), errorFd: EXEC_ERROR_FD, app };
+  // The plan and the helper's error file, both opened and unlinked: nothing is left behind.
+  const stem = path.join(dir, `exec-${process.pid}-${Date.now()}`);
+  const planFd = fs.openSync(`${stem}.plan`, 'wx+', 0o600);
+  const errorFd = fs.openSync(`${stem}.error`, 'wx+', 0o600);
   try {
     fs.writeFileSync(planFd, serializeEnterPlan(plan));
   } finally {
-    fs.unlinkSync(planFile);
+    fs.unlinkSync(`${stem}.plan`);
+    fs.unlinkSync(`${stem}.error`);
   }
-  if (!request.detach) {
-    const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: ['inherit', 'inherit', 'inherit', planFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-    fs.closeSync(planFd);
-    if (request.pidFile && child.pid) writePidFile(request.pidFile, child.pid);
-    // the caller's signals reach the helper (same process group), which passes them on
-    return new Promise<number>((resolve) => {
-      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
-      child.on('error', () => resolve(255));
-    });
+  const failed = (): string | undefined => {
+    const bytes = Buffer.alloc(fs.fstatSync(errorFd).size);
+    const text = bytes.subarray(0, fs.readSync(errorFd, bytes, 0, bytes.length, 0)).toString('utf8');
+    if (text === '') return undefined;
+    try {
+      return (JSON.parse(text) as { message: string }).message;
+    } catch {
+      return `the stage1 helper failed: ${text.slice(0, 200)}`;
+    }
+  };
+  const failure = (message: string) => ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: ${message}`);
+  try {
+    if (!request.detach) return await execForeground(planFd, errorFd, request.pidFile, failed, failure);
+    await execDetached(planFd, errorFd, request.pidFile, failed, failure);
+    return 0;
+  } finally {
+    fs.closeSync(errorFd);
   }
-  // Detached: the helper must not be reaped by rkt-oci, or a caller that is a subreaper (containerd's
-  // shim, which waits for the pid file's process) would never see it exit. A shell starts it in the
-  // background and becomes `cat`, which never waits: when rkt-oci closes cat's stdin, cat exits and
-  // the helper, running or a zombie, passes to the subreaper with its exit status intact.
-  const holder = spawn('/bin/sh', ['-c', 'exec 6<&0; "$0" enter /proc/self/fd/3 <&4 >&5 4<&- 5>&- 6<&- & echo $!; exec 3<&- 4<&- 5>&- >/dev/null; exec cat <&6 6<&-', findStage1Helper()], {
+}
+
+/** The helper's failures (before the program runs) are written to the error file, not to be confused with the program's exit status. */
+type FailureCheck = () => string | undefined;
+
+async function execForeground(planFd: number, errorFd: number, pidFile: string | undefined, failed: FailureCheck, failure: (message: string) => RktError): Promise<number> {
+  const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: ['inherit', 'inherit', 'inherit', planFd, errorFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  fs.closeSync(planFd);
+  if (pidFile && child.pid) writePidFile(pidFile, child.pid);
+  // the caller's signals reach the helper (same process group), which passes them on
+  const status = await new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+    child.on('error', () => resolve(255));
+  });
+  const message = failed();
+  if (message !== undefined) throw failure(message);
+  return status;
+}
+
+/**
+ * Detached: the helper must not be reaped by rkt-oci, or a caller that is a subreaper (containerd's
+ * shim, which waits for the pid file's process) would never see it exit. A shell starts it in the
+ * background and becomes `cat`, which never waits: when rkt-oci closes cat's stdin, cat exits and
+ * the helper, running or a zombie, passes to the subreaper with its exit status intact.
+ *
+ * Returns once the program runs (the helper's child has exec'd: its executable is no longer the
+ * helper's), or the helper has exited; fails if the helper wrote its error file (a missing program
+ * or working directory), so that the caller sees a failed exec, as runc reports one, rather than a
+ * process that exits at once.
+ */
+async function execDetached(planFd: number, errorFd: number, pidFile: string | undefined, failed: FailureCheck, failure: (message: string) => RktError): Promise<void> {
+  const helper = findStage1Helper();
+  const holder = spawn('/bin/sh', ['-c', 'exec 7<&0; "$0" enter /proc/self/fd/3 <&5 >&6 5<&- 6>&- 7<&- & echo $!; exec 3<&- 4>&- 5<&- 6>&- >/dev/null; exec cat <&7 7<&-', helper], {
     detached: true,
-    stdio: ['pipe', 'pipe', 'inherit', planFd, 0, 1],
+    stdio: ['pipe', 'pipe', 'inherit', planFd, errorFd, 0, 1],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
   fs.closeSync(planFd);
@@ -495,53 +536,52 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
       if (text.includes('\n')) resolve(Number(text.trim()));
     });
     holder.on('error', reject);
-    holder.on('exit', () => reject(ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: /bin/sh could not start the stage1 helper`)));
+    holder.on('exit', () => reject(failure('/bin/sh could not start the stage1 helper')));
   });
   holder.stdout!.destroy();
-  if (request.pidFile) writePidFile(request.pidFile, helperPid);
-  // Return once the helper has forked the process into the container, or has exited: with 254 (its
-  // own failures: the process gone, a plan refused, the program not executable) exec fails, as
-  // runc's does when the program cannot start; any other status is the program's.
+  if (pidFile) writePidFile(pidFile, helperPid);
+  const helperFile = fs.statSync(helper);
+  const isHelper = (pid: number) => {
+    try {
+      const exe = fs.statSync(`/proc/${pid}/exe`);
+      return exe.ino === helperFile.ino && exe.dev === helperFile.dev;
+    } catch {
+      return true; // not exec'd as far as can be told (a zombie has no executable)
+    }
+  };
   try {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      let children = '';
-      try {
-        children = fs.readFileSync(`/proc/${helperPid}/task/${helperPid}/children`, 'utf8').trim();
-      } catch {
-        // a zombie has none
-      }
       const stat = processStat(helperPid);
       if (!stat || stat.state === 'Z') {
-        if (helperExitCode(helperPid) === 254) throw ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: the stage1 helper failed (exit status 254; its message is above)`);
-        break;
+        // exited without an error file: its status is the program's (even 254)
+        const message = failed();
+        if (message !== undefined) throw failure(message);
+        return;
       }
-      if (children !== '' || Date.now() > deadline) break;
+      const child = firstChild(helperPid);
+      if ((child !== undefined && !isHelper(child)) || Date.now() > deadline) return;
       await sleep(5);
     }
   } finally {
     holder.stdin!.end();
     holder.unref();
   }
-  return 0;
+}
+
+function firstChild(pid: number): number | undefined {
+  try {
+    const first = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined; // gone meanwhile
+  }
 }
 
 function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, String(pid));
   fs.renameSync(tmp, file);
-}
-
-/** A zombie's exit status from field 52 of /proc/PID/stat (the wait status, as waitpid gives it). */
-function helperExitCode(pid: number): number | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const status = Number(fields[49]);
-    return (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The container's own `process` (from its bundle), the base of `exec ARGS…` as runc's is. */

@@ -207,6 +207,11 @@ export interface EnterPlan {
   startTime: bigint;
   /** The pod's user namespace: the helper checks the app is in it, and joins it. */
   privateUsers?: { shift: number; count: number };
+  /**
+   * `error-fd N`: an empty file the caller opened and passed as fd N, where the helper writes its
+   * failure (the error file's JSON); without it, failures go to stderr only.
+   */
+  errorFd?: number;
   app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile'>;
 }
 
@@ -215,6 +220,7 @@ export function serializeEnterPlan(plan: EnterPlan): string {
     `rkt-stage1-plan ${PLAN_VERSION}`,
     line('enter', String(plan.pid), String(plan.ppid), plan.startTime.toString()),
     ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
+    ...(plan.errorFd === undefined ? [] : [line('error-fd', String(plan.errorFd))]),
     ...appLines(plan.app),
   ];
   return lines.join('\n') + '\n';
