@@ -17,6 +17,10 @@
  * ptrace1 (attach to PID 1), proc1-fd (open PID 1's fds through /proc/1/fd), socket-vsock, socket-alg, mkdir (a new directory in /tmp),
  * chroot (into /).
  *
+ * "tty" says whether stdin is a terminal, its name, whether it is the probe's controlling terminal
+ * (its session's, and /dev/tty opens) and its size. --read-line first reads one line from stdin
+ * and reports it as "line" (null at end of file).
+ *
  * In the first form other arguments (not starting with "--") are only reported in "argv".
  * The sleeping modes print "probe: ready" on stderr once they are set up. --try-write opens
  * PATH for writing (creating it if missing) and writes nothing: "ok" or the errno name. */
@@ -32,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -39,6 +44,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -217,6 +223,27 @@ static void print_nofile(void)
 	fputs("null", stdout);
 	if (f)
 		fclose(f);
+}
+
+static void print_tty(void)
+{
+	struct winsize ws;
+	int fd;
+
+	key("tty", 0);
+	printf("{\"stdin\":%s", isatty(0) ? "true" : "false");
+	key("name", 0);
+	json_cstring(stdout, ttyname(0));
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0)
+		close(fd);
+	key("controlling", 0);
+	fputs(fd >= 0 && isatty(0) && tcgetsid(0) == getsid(0) ? "true" : "false", stdout);
+	key("foreground", 0);
+	fputs(isatty(0) && tcgetpgrp(0) == getpgrp() ? "true" : "false", stdout);
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		printf(",\"rows\":%u,\"cols\":%u", ws.ws_row, ws.ws_col);
+	fputc('}', stdout);
 }
 
 static void print_fds(void)
@@ -444,7 +471,9 @@ static int report(int argc, char **argv)
 	char **actions = calloc((size_t)argc, sizeof *actions);
 	char host[256], cwd[PATH_MAX];
 	gid_t groups[NGROUPS_MAX];
-	int nstats = 0, ntries = 0, nactions = 0, ngroups;
+	int nstats = 0, ntries = 0, nactions = 0, ngroups, read_line = 0;
+	char *line = NULL;
+	size_t cap = 0;
 
 	if (!stats || !tries || !actions)
 		return 1;
@@ -455,10 +484,16 @@ static int report(int argc, char **argv)
 			tries[ntries++] = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--try") == 0)
 			actions[nactions++] = argv[++i];
+		else if (strcmp(argv[i], "--read-line") == 0)
+			read_line = 1;
 		else if (strncmp(argv[i], "--", 2) == 0) {
 			fprintf(stderr, "probe: bad arguments (see the top of probe.c)\n");
 			return 2;
 		}
+	}
+	if (read_line && getline(&line, &cap, stdin) < 0) {
+		free(line);
+		line = NULL;
 	}
 	printf("{\"pid\":%d,\"ppid\":%d,\"uid\":%u,\"gid\":%u,\"euid\":%u,\"egid\":%u",
 	       (int)getpid(), (int)getppid(), (unsigned)getuid(), (unsigned)getgid(),
@@ -501,6 +536,13 @@ static int report(int argc, char **argv)
 	print_status_fields();
 	key("fds", 0);
 	print_fds();
+	print_tty();
+	if (read_line) {
+		key("line", 0);
+		if (line)
+			line[strcspn(line, "\n")] = 0;
+		json_cstring(stdout, line);
+	}
 	print_nofile();
 	key("cgroup", 0);
 	print_file_string("/proc/self/cgroup");

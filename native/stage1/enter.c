@@ -177,6 +177,8 @@ int enter_main(const char *plan_file)
 	for (size_t j = 0; j < a->ncgroups; j++)
 		close(a->cgroup_fds[j]);
 	a->ncgroups = 0;
+	/* the console socket is a host path: connected before the setns below */
+	console_connect(&pl);
 
 	signals_reset();
 	signals_forwarded(&set);
@@ -213,5 +215,7 @@ int enter_main(const char *plan_file)
 		app_exec(a, report[1], um, &nolog);
 	}
 	close(report[1]);
+	if (a->console_fd >= 0) /* the child sends the pty's master; ours is not needed */
+		close(a->console_fd);
 	return finish_child(child, &set, report[0]);
 }

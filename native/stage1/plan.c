@@ -421,6 +421,13 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		rlimit_directive(a, f);
 		return;
 	}
+	if (strcmp(d, "console-size") == 0 && n == 2 && !a->console_rows) {
+		a->console_rows = (unsigned short)number(f[0], 65535);
+		a->console_cols = (unsigned short)number(f[1], 65535);
+		if (!a->console_rows || !a->console_cols)
+			bad("console-size: rows and columns must be above 0", NULL);
+		return;
+	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
 		a->log_dir = abs_path(f[0]);
 		/* at least a page: a smaller bound would rotate on almost every write */
@@ -483,6 +490,8 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		a->have_caps_ambient = 1;
 	} else if (strcmp(d, "wait-fifo") == 0 && !a->wait_fifo) {
 		a->wait_fifo = abs_path(f[0]);
+	} else if (strcmp(d, "console-socket") == 0 && !a->console_socket) {
+		a->console_socket = abs_path(f[0]);
 	} else if (strcmp(d, "no-new-privs") == 0 && !a->have_no_new_privs) {
 		if (strcmp(f[0], "yes") != 0 && strcmp(f[0], "no") != 0)
 			bad("no-new-privs is yes or no", NULL);
@@ -647,6 +656,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
 			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
 			pl->apps[pl->napps].wait_fd = -1;
+			pl->apps[pl->napps].console_fd = -1;
 			pl->apps[pl->napps].userns_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
 		} else if (pl->napps) {

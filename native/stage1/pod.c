@@ -103,6 +103,7 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	rootfs_setup(pl);
 	/* the host's cgroupfs is out of reach after pivot_root */
 	isolate_open_cgroups(pl);
+	console_connect(pl);
 	isolate_attach_devices(pl);
 	rootfs_pivot(pl);
 	_exit(supervise(pl, status_fd, pids_fd, app_umask, logs));

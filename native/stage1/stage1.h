@@ -10,6 +10,7 @@
  *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
  *   isolate.c    cgroups, capabilities, no_new_privs, seccomp: the app's last steps
  *   enter.c      `rkt-stage1 enter`: a command inside a running app, with the app's isolation
+ *   console.c    a pty for an app, its master sent over the caller's unix socket
  */
 #ifndef RKT_STAGE1_H
 #define RKT_STAGE1_H
@@ -69,6 +70,9 @@ struct app {
 	size_t nrlimits;
 	char *wait_fifo;        /* `wait-fifo PATH`: block before the seal until a byte arrives */
 	int wait_fd;            /* opened O_RDWR by PID 1 before pivot_root; -1 until then */
+	char *console_socket;   /* `console-socket PATH`: a new pty, its master sent there */
+	int console_fd;         /* connected before the root changes; -1 until then */
+	unsigned short console_rows, console_cols; /* `console-size ROWS COLS`; 0: unset */
 	int no_new_privs, have_no_new_privs;
 	int oom_score_adj, have_oom_score_adj;
 	char *seccomp_file;
@@ -179,6 +183,10 @@ void isolate_rlimits(const struct app *app);       /* before the bounding set is
 void isolate_capabilities(const struct app *app);  /* after setuid */
 void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, then block */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
+
+/* console.c */
+void console_connect(const struct plan *plan);     /* PID 1 before pivot_root; enter before setns */
+void console_attach(const struct app *app);        /* app child after chroot: pty, ctty, stdio */
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
 _Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask,

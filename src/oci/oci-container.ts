@@ -23,7 +23,7 @@ import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
 import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
-import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, processFields, unsupported, type ContainerFiles } from './oci-plan.js';
+import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, processFields, unsupported, type ContainerFiles } from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
 export const OCI_VERSION = '1.2.0';
@@ -188,6 +188,8 @@ export interface CreateRequest {
   id: string;
   bundle: string;
   pidFile?: string;
+  /** A unix socket that receives the terminal's master (process.terminal). */
+  consoleSocket?: string;
   notes: string[];
 }
 
@@ -247,7 +249,7 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     flockFd(lockFd, 'exclusive', false);
     fs.mkdirSync(files.statusDir, { mode: 0o700 });
     mknodFifo(files.fifo, 0o600);
-    const built = buildOciPlan({ id: request.id, bundle, config, files, lockFd: HELPER_LOCK_FD, notes: request.notes });
+    const built = buildOciPlan({ id: request.id, bundle, config, files, lockFd: HELPER_LOCK_FD, ...(request.consoleSocket === undefined ? {} : { consoleSocket: request.consoleSocket }), notes: request.notes });
     record.cgroupsCreated = built.cgroupsCreated;
     record.cgroupDirs = built.cgroupDirs;
     writeRecord(dir, record);
@@ -256,6 +258,8 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
     delete app.waitFifo;
     delete app.root;
+    delete app.consoleSocket;
+    delete app.consoleSize;
     fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);
@@ -263,10 +267,12 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     throw error;
   }
 
-  // Its own session, so that the caller's terminal signals do not reach it; stdio inherited.
+  // Its own session, so that the caller's terminal signals do not reach it; stdio inherited, but
+  // with a terminal, where the program's stdio is the pty: then the helper holds none of the
+  // caller's, whose pipes a caller (containerd's shim) reads to their end, as runc leaves them.
   const child = spawn(helper, ['run', files.plan], {
     detached: true,
-    stdio: ['inherit', 'inherit', 'inherit', lockFd],
+    stdio: [...(request.consoleSocket === undefined ? (['inherit', 'inherit', 'inherit'] as const) : (['ignore', 'ignore', 'ignore'] as const)), lockFd],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
   fs.closeSync(lockFd);
@@ -427,6 +433,8 @@ export interface ExecRequest {
   process: OciProcess;
   detach: boolean;
   pidFile?: string;
+  /** A unix socket that receives the terminal's master (process.terminal). */
+  consoleSocket?: string;
   notes: string[];
 }
 
@@ -445,7 +453,6 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
   if (status !== 'created' && status !== 'running') throw ociError('ERR_OCI_STATE', `cannot exec in container "${request.id}": it is ${status}`);
   const proc = request.process;
   if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
-  if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
   if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
   if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
   if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
@@ -460,6 +467,7 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
     ...processFields(proc),
     ...caps,
     ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
+    ...consoleFields(proc, request.consoleSocket),
   };
   const ppid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
   const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), errorFd: EXEC_ERROR_FD, app };
@@ -484,29 +492,46 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
     }
   };
   const failure = (message: string) => ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: ${message}`);
+  // With a terminal the program's stdio is the pty: the helper gets none of the caller's, whose
+  // pipes a caller (containerd's shim) reads to their end as runc's exec leaves them.
+  const nullFd = app.consoleSocket === undefined ? undefined : fs.openSync('/dev/null', 'r+');
+  const launch: HelperLaunch = {
+    planFd, errorFd, stdio: nullFd === undefined ? [0, 1, 2] : [nullFd, nullFd, nullFd], ...(request.pidFile ? { pidFile: request.pidFile } : {}), failed, failure,
+  };
   try {
-    if (!request.detach) return await execForeground(planFd, errorFd, request.pidFile, failed, failure);
-    await execDetached(planFd, errorFd, request.pidFile, failed, failure);
+    if (!request.detach) return await execForeground(launch);
+    await execDetached(launch);
     return 0;
   } finally {
     fs.closeSync(errorFd);
+    if (nullFd !== undefined) fs.closeSync(nullFd);
   }
 }
 
-/** The helper's failures (before the program runs) are written to the error file, not to be confused with the program's exit status. */
-type FailureCheck = () => string | undefined;
+/** How exec starts `rkt-stage1 enter`. */
+interface HelperLaunch {
+  /** The enter plan (fd 3 in the helper) and its error file (fd 4, EXEC_ERROR_FD); closed once passed. */
+  planFd: number;
+  errorFd: number;
+  /** The helper's (and so the program's) stdin, stdout, stderr. */
+  stdio: [number, number, number];
+  pidFile?: string;
+  /** The helper's failure (before the program runs) from its error file, never its exit status. */
+  failed: () => string | undefined;
+  failure: (message: string) => RktError;
+}
 
-async function execForeground(planFd: number, errorFd: number, pidFile: string | undefined, failed: FailureCheck, failure: (message: string) => RktError): Promise<number> {
-  const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: ['inherit', 'inherit', 'inherit', planFd, errorFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-  fs.closeSync(planFd);
-  if (pidFile && child.pid) writePidFile(pidFile, child.pid);
+async function execForeground(launch: HelperLaunch): Promise<number> {
+  const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: [...launch.stdio, launch.planFd, launch.errorFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  fs.closeSync(launch.planFd);
+  if (launch.pidFile && child.pid) writePidFile(launch.pidFile, child.pid);
   // the caller's signals reach the helper (same process group), which passes them on
   const status = await new Promise<number>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
     child.on('error', () => resolve(255));
   });
-  const message = failed();
-  if (message !== undefined) throw failure(message);
+  const message = launch.failed();
+  if (message !== undefined) throw launch.failure(message);
   return status;
 }
 
@@ -521,14 +546,14 @@ async function execForeground(planFd: number, errorFd: number, pidFile: string |
  * or working directory), so that the caller sees a failed exec, as runc reports one, rather than a
  * process that exits at once.
  */
-async function execDetached(planFd: number, errorFd: number, pidFile: string | undefined, failed: FailureCheck, failure: (message: string) => RktError): Promise<void> {
+async function execDetached(launch: HelperLaunch): Promise<void> {
   const helper = findStage1Helper();
-  const holder = spawn('/bin/sh', ['-c', 'exec 7<&0; "$0" enter /proc/self/fd/3 <&5 >&6 5<&- 6>&- 7<&- & echo $!; exec 3<&- 4>&- 5<&- 6>&- >/dev/null; exec cat <&7 7<&-', helper], {
+  const holder = spawn('/bin/sh', ['-c', 'exec 8<&0; "$0" enter /proc/self/fd/3 <&5 >&6 2>&7 5<&- 6>&- 7>&- 8<&- & echo $!; exec 3<&- 4>&- 5<&- 6>&- 7>&- >/dev/null; exec cat <&8 8<&-', helper], {
     detached: true,
-    stdio: ['pipe', 'pipe', 'inherit', planFd, errorFd, 0, 1],
+    stdio: ['pipe', 'pipe', 'inherit', launch.planFd, launch.errorFd, ...launch.stdio],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
-  fs.closeSync(planFd);
+  fs.closeSync(launch.planFd);
   const helperPid = await new Promise<number>((resolve, reject) => {
     let text = '';
     holder.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -536,10 +561,10 @@ async function execDetached(planFd: number, errorFd: number, pidFile: string | u
       if (text.includes('\n')) resolve(Number(text.trim()));
     });
     holder.on('error', reject);
-    holder.on('exit', () => reject(failure('/bin/sh could not start the stage1 helper')));
+    holder.on('exit', () => reject(launch.failure('/bin/sh could not start the stage1 helper')));
   });
   holder.stdout!.destroy();
-  if (pidFile) writePidFile(pidFile, helperPid);
+  if (launch.pidFile) writePidFile(launch.pidFile, helperPid);
   const helperFile = fs.statSync(helper);
   const isHelper = (pid: number) => {
     try {
@@ -555,8 +580,8 @@ async function execDetached(planFd: number, errorFd: number, pidFile: string | u
       const stat = processStat(helperPid);
       if (!stat || stat.state === 'Z') {
         // exited without an error file: its status is the program's (even 254)
-        const message = failed();
-        if (message !== undefined) throw failure(message);
+        const message = launch.failed();
+        if (message !== undefined) throw launch.failure(message);
         return;
       }
       const child = firstChild(helperPid);

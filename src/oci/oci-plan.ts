@@ -265,6 +265,28 @@ export function capabilitySets(proc: OciProcess | undefined, notes: string[]): P
   };
 }
 
+/** A unix socket address (sun_path) holds 107 bytes and a NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * process.terminal with `--console-socket` (runc's protocol, docs/oci-runtime.md): the app gets a
+ * pty of its own, whose master goes to the socket. rkt-oci never relays a terminal itself, so a
+ * terminal without a socket is refused, and so is a socket without a terminal (as runc does).
+ */
+export function consoleFields(proc: OciProcess, consoleSocket: string | undefined): Pick<AppPlan, 'consoleSocket' | 'consoleSize'> {
+  if (!proc.terminal) {
+    if (consoleSocket !== undefined) throw unsupported('process.terminal', 'is false, so there is no terminal to send to --console-socket');
+    return {};
+  }
+  if (consoleSocket === undefined) throw unsupported('process.terminal', 'needs --console-socket: rkt-oci sends the terminal there and relays none itself');
+  const socket = path.resolve(consoleSocket);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) throw unsupported('process.terminal', `cannot be sent to ${socket}: a unix socket path holds at most ${MAX_SOCKET_PATH} bytes`);
+  const size = proc.consoleSize;
+  if (size && (size.height > 65535 || size.width > 65535)) throw unsupported('process.consoleSize', 'must be at most 65535 rows and columns');
+  // runc, too, leaves the kernel's size when either is 0
+  return { consoleSocket: socket, ...(size && size.height > 0 && size.width > 0 ? { consoleSize: { rows: size.height, cols: size.width } } : {}) };
+}
+
 /** What an app block takes straight from a runtime-spec process; `create` and `exec` share it. */
 export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj'> {
   // callers have refused a process without args already
@@ -293,6 +315,8 @@ export interface OciPlanInput {
   config: OciRuntimeConfig;
   files: ContainerFiles;
   lockFd: number;
+  /** `create --console-socket`: where the terminal's master goes (process.terminal). */
+  consoleSocket?: string;
   /** Messages for --debug: what was skipped and why. */
   notes: string[];
 }
@@ -310,7 +334,11 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   const proc = config.process;
   if (!proc) throw unsupported('process', 'is required by rkt-oci create');
   if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
-  if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
+  const console = consoleFields(proc, input.consoleSocket);
+  // the container's own pseudo-terminals, where the console's pty is made
+  if (console.consoleSocket && !(config.mounts ?? []).some((mount) => mount.type === 'devpts' && path.posix.normalize(`/${mount.destination}`).replace(/\/$/, '') === '/dev/pts')) {
+    throw unsupported('process.terminal', 'needs a devpts mount at /dev/pts in mounts (the container\'s own pseudo-terminals)');
+  }
   if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
   if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
   for (const key of ['commandLine', 'scheduler', 'ioPriority', 'execCPUAffinity'] as const) if (present(proc[key])) throw unsupported(`process.${key}`);
@@ -371,6 +399,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       ...caps,
       rlimits: appRlimits(proc),
       waitFifo: files.fifo,
+      ...console,
       ...(seccompFile === undefined ? {} : { seccompFile }),
     };
     const plan: Stage1Plan = {

@@ -80,6 +80,14 @@ export interface AppPlan {
    * execve, makes PID 1 write `<status-dir>/<app>.created` and blocks until a byte can be read.
    */
   waitFifo?: string;
+  /**
+   * `console-socket PATH`: the app's child makes a pty from the devpts in its root, sends the
+   * master over this unix socket (connected before the root changes) and takes the slave as its
+   * controlling terminal and stdio.
+   */
+  consoleSocket?: string;
+  /** `console-size ROWS COLS`: the pty's window size; needs consoleSocket. */
+  consoleSize?: { rows: number; cols: number };
   noNewPrivs?: boolean;
   oomScoreAdj?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
@@ -188,6 +196,8 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.capsAmbient === undefined ? [] : [line('caps-ambient', app.capsAmbient)]),
     ...(app.rlimits ?? []).map((limit) => line('rlimit', limit.name, limit.soft, limit.hard)),
     ...(app.waitFifo === undefined ? [] : [line('wait-fifo', app.waitFifo)]),
+    ...(app.consoleSocket === undefined ? [] : [line('console-socket', app.consoleSocket)]),
+    ...(app.consoleSize === undefined ? [] : [line('console-size', String(app.consoleSize.rows), String(app.consoleSize.cols))]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
     ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),

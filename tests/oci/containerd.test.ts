@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxLayout } from '../support/busybox-layout.js';
+import { parseProbeReport } from '../support/probe-report.js';
 import { RKT_OCI } from '../support/oci-bundle.js';
 import { runCommand, type RktResult } from '../support/run-rkt.js';
 
@@ -95,6 +96,32 @@ async function killTask(id: string, signal: string): Promise<void> {
     if (Date.now() > deadline) assert.fail(`the task ${id} did not stop: ${listed.stdout}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * ctr with a terminal of its own (`-t` needs one): script(1) runs it on a pty of 40 rows and 120
+ * columns. Once `ready` says the container's process is there (ctr has put its terminal in raw
+ * mode by then), `typed` is written to script's input, which ctr forwards to the container's
+ * terminal. Resolves with what the terminal showed.
+ */
+async function ctrOnTerminal(args: string[], ready: () => Promise<boolean>, typed: string): Promise<RktResult> {
+  const command = ['stty rows 40 cols 120;', 'exec', 'ctr', '-a', socket, '-n', NAMESPACE, ...args].map((word) => (word.endsWith(';') ? word : `'${word}'`)).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<RktResult>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  for (const deadline = Date.now() + 30_000; !(await ready()); ) {
+    if (Date.now() > deadline || child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.stdin!.write(typed);
+  const result = await exited;
+  clearTimeout(timer);
+  child.stdin!.destroy();
+  return result;
 }
 
 /**
@@ -193,4 +220,30 @@ test('ctr task exec --user 65534 --cwd /tmp: the user and working directory from
   await killTask('users', 'KILL');
   assert.equal((await ctr('task', 'delete', 'users')).status, 0);
   assert.equal((await ctr('containers', 'delete', 'users')).status, 0);
+});
+
+test('ctr run -t and ctr task exec -t: the shim\'s console socket gets the pty; typing reaches the program, its size follows ctr\'s terminal', async () => {
+  started.push('tty');
+  const runState = async () => (await runCommand(RKT_OCI, ['--root', path.join(runcRoot, NAMESPACE), 'state', 'tty'])).stdout.includes('"running"');
+  const run = await ctrOnTerminal(['run', '-t', '--rm', '--runtime', 'io.containerd.runc.v2', '--runc-binary', RKT_OCI, '--runc-root', runcRoot, IMAGE, 'tty', '/bin/probe', '--read-line'], runState, 'hello ctr\n');
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+  assert.match(run.stdout, /^hello ctr\r+\n/, 'the container\'s terminal echoed what was typed');
+  const report = parseProbeReport(run.stdout);
+  assert.equal(report.line, 'hello ctr');
+  // containerd resizes the pty (through the master rkt-oci sent it) to ctr's terminal
+  assert.deepEqual(report.tty, { stdin: true, name: '/dev/pts/0', controlling: true, foreground: true, rows: 40, cols: 120 });
+  assert.deepEqual(report.fds, [0, 1, 2]);
+
+  assert.equal((await ctrRun('ttyexec', IMAGE, ['-d'], ['/bin/probe', 'sleep', '60'])).status, 0);
+  const twoProcesses = async () => (await ctr('task', 'ps', 'ttyexec')).stdout.trim().split('\n').length > 2;
+  const exec = await ctrOnTerminal(['task', 'exec', '-t', '--exec-id', 't1', 'ttyexec', '/bin/probe', '--read-line'], twoProcesses, 'hello exec\n');
+  assert.equal(exec.status, 0, `${exec.stdout}\n${exec.stderr}`);
+  const execReport = parseProbeReport(exec.stdout);
+  assert.equal(execReport.line, 'hello exec');
+  assert.deepEqual(execReport.tty, { stdin: true, name: '/dev/pts/0', controlling: true, foreground: true, rows: 40, cols: 120 });
+  assert.equal(execReport.pid, 3);
+  await killTask('ttyexec', 'KILL');
+  assert.equal((await ctr('task', 'delete', 'ttyexec')).status, 0);
+  assert.equal((await ctr('containers', 'delete', 'ttyexec')).status, 0);
+  assert.deepEqual(rktOciErrors(), []);
 });

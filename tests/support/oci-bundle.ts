@@ -74,6 +74,18 @@ export class OciRoot {
     }
   }
 
+  /** A running container of the default config with `args` as its program: created and started. */
+  async started(id: string, args: string[]): Promise<string> {
+    const config = defaultConfig();
+    config.process.args = args;
+    const bundle = makeBundle(config);
+    const created = await this.create(id, bundle);
+    if (created.status !== 0) throw new Error(`create ${id}: ${created.stderr}`);
+    const start = await this.run('start', id);
+    if (start.status !== 0) throw new Error(`start ${id}: ${start.stderr}`);
+    return bundle;
+  }
+
   async state(id: string): Promise<Record<string, unknown>> {
     const result = await this.run('state', id);
     if (result.status !== 0) throw new Error(`state ${id}: ${result.stderr}`);

@@ -35,6 +35,10 @@ export interface ProbeReport {
   noNewPrivs: number;
   seccomp: number;
   fds: number[];
+  /** stdin as a terminal: its name, whether it is the controlling terminal and in the foreground, its size. */
+  tty: { stdin: boolean; name: string | null; controlling: boolean; foreground: boolean; rows?: number; cols?: number };
+  /** --read-line: the line read from stdin first (null at end of file). */
+  line?: string | null;
   /** "Max open files" of /proc/self/limits: [soft, hard] as the kernel prints them. */
   nofile: [string, string] | null;
   cgroup: string;

@@ -125,9 +125,11 @@ const HELP = `rkt-oci: an OCI runtime (runc's command line) on rkt's stage1 help
 usage: rkt-oci [global flags] COMMAND [flags] ARGS
 
 commands:
-  create [--bundle DIR] [--pid-file FILE] ID   create a container; it waits for start
+  create [--bundle DIR] [--pid-file FILE] [--console-socket SOCKET] ID
+                                               create a container; it waits for start
   start ID                                     run the user program of a created container
-  exec [--process FILE | ARGS...] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID
+  exec [--process FILE | ARGS...] [--detach] [--pid-file FILE] [--tty] [--console-socket SOCKET]
+       [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID
                                                another process in the container (through the helper's enter)
   state ID                                     print the container's state (JSON)
   kill [--all] ID [SIGNAL]                     send SIGNAL (default TERM) to the container
@@ -192,12 +194,17 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
   switch (command) {
     case 'create': {
       const f = parseFlags(args, { values: ['bundle', 'pid-file', 'console-socket', 'preserve-fds'], booleans: ['no-pivot', 'no-new-keyring'], aliases: { b: 'bundle' } }, 'create');
-      if (f.values['console-socket']) throw new UsageError('create: --console-socket (a terminal for the container) is not supported yet');
       if (f.values['preserve-fds'] !== undefined && f.values['preserve-fds'] !== '0') throw new UsageError('create: --preserve-fds is not supported yet');
       if (f.booleans.has('no-pivot')) ctx.debug('create: --no-pivot ignored: rkt always uses pivot_root');
       if (f.booleans.has('no-new-keyring')) ctx.debug('create: --no-new-keyring: rkt never creates a session keyring');
       const notes: string[] = [];
-      await createContainer(ctx, { id: oneId(f.positionals, 'create'), bundle: f.values.bundle ?? process.cwd(), ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}), notes });
+      await createContainer(ctx, {
+        id: oneId(f.positionals, 'create'),
+        bundle: f.values.bundle ?? process.cwd(),
+        ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}),
+        ...(f.values['console-socket'] ? { consoleSocket: f.values['console-socket'] } : {}),
+        notes,
+      });
       for (const note of notes) ctx.debug(note);
       return 0;
     }
@@ -251,7 +258,6 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
         lists: ['env', 'cap', 'additional-gids'],
         aliases: { d: 'detach', t: 'tty', e: 'env', u: 'user', p: 'process', c: 'cap', g: 'additional-gids' },
       }, 'exec');
-      if (f.booleans.has('tty') || f.values['console-socket']) throw new UsageError('exec: a terminal (--tty, --console-socket) is not supported yet');
       if (f.values['preserve-fds'] !== undefined && f.values['preserve-fds'] !== '0') throw new UsageError('exec: --preserve-fds is not supported yet');
       for (const name of ['process-label', 'apparmor', 'cgroup']) if (f.values[name]) throw new UsageError(`exec: --${name} is not supported`);
       const id = f.positionals[0];
@@ -289,7 +295,15 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
         };
       }
       const notes: string[] = [];
-      const status = await execContainer(ctx, { id, process: proc, detach: f.booleans.has('detach'), ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}), notes });
+      if (f.booleans.has('tty')) proc = { ...proc, terminal: true };
+      const status = await execContainer(ctx, {
+        id,
+        process: proc,
+        detach: f.booleans.has('detach'),
+        ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}),
+        ...(f.values['console-socket'] ? { consoleSocket: f.values['console-socket'] } : {}),
+        notes,
+      });
       for (const note of notes) ctx.debug(note);
       return status;
     }
