@@ -169,11 +169,11 @@ static void print_mounts(void)
 	fclose(f);
 }
 
-/* caps, NoNewPrivs and Seccomp from /proc/self/status */
+/* caps, NoNewPrivs, Seccomp and Umask from /proc/self/status */
 static void print_status_fields(void)
 {
 	static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-	char value[7][64] = {{0}};
+	char value[8][64] = {{0}};
 	FILE *f = fopen("/proc/self/status", "re");
 	char *line = NULL;
 	size_t cap = 0;
@@ -190,6 +190,8 @@ static void print_status_fields(void)
 			snprintf(value[5], sizeof value[5], "%s", v);
 		if (strcmp(name, "Seccomp") == 0)
 			snprintf(value[6], sizeof value[6], "%s", v);
+		if (strcmp(name, "Umask") == 0)
+			snprintf(value[7], sizeof value[7], "%s", v);
 	}
 	free(line);
 	if (f)
@@ -205,6 +207,8 @@ static void print_status_fields(void)
 	fputs(value[5][0] ? value[5] : "null", stdout);
 	key("seccomp", 0);
 	fputs(value[6][0] ? value[6] : "null", stdout);
+	key("umask", 0);
+	json_cstring(stdout, value[7][0] ? value[7] : NULL);
 }
 
 /* "Max open files" of /proc/self/limits as [soft, hard] (what `ulimit -n` and -Hn say) */
@@ -506,6 +510,8 @@ static int report(int argc, char **argv)
 	fputc(']', stdout);
 	key("hostname", 0);
 	json_cstring(stdout, gethostname(host, sizeof host) == 0 ? host : NULL);
+	key("domainname", 0);
+	json_cstring(stdout, getdomainname(host, sizeof host) == 0 ? host : NULL);
 	key("cwd", 0);
 	json_cstring(stdout, getcwd(cwd, sizeof cwd));
 	key("argv", 0);

@@ -165,7 +165,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		die("sigprocmask", a->name, errno);
-	umask(app_umask);
+	umask(a->have_umask ? a->umask : app_umask);
 	/* Its own session, so a signal to the pod's process group is not doubled. But a tty on
 	 * stdin stays usable only inside the caller's session, so then the app stays there. With
 	 * a console of its own, console_attach makes the session. */

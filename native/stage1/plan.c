@@ -136,6 +136,17 @@ static unsigned long number(const char *s, unsigned long max)
 	return v;
 }
 
+/* a file mode in octal digits, at most max */
+static mode_t octal(const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long mode = strtoul(s, &end, 8);
+
+	if (!*s || *end || s[0] == '-' || s[0] == '+' || mode > max)
+		bad("bad mode: %s", s);
+	return (mode_t)mode;
+}
+
 /* uid/gid: 4294967295 is (uid_t)-1, which setuid and friends take as "no change" */
 static unsigned long id_number(const char *s) { return number(s, 4294967294UL); }
 
@@ -254,6 +265,10 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		if (!*f[0] || strlen(f[0]) > 64)
 			bad("bad hostname", NULL);
 		once(&pl->hostname, f[0]);
+	} else if (strcmp(d, "domainname") == 0 && n == 1) {
+		if (!*f[0] || strlen(f[0]) > 64)
+			bad("bad domainname", NULL);
+		once(&pl->domainname, f[0]);
 	} else if (strcmp(d, "lock-fd") == 0 && n == 1) {
 		if (pl->lock_fd >= 0)
 			bad("repeated directive", NULL);
@@ -287,11 +302,7 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 	} else if (strcmp(d, "mkdir") == 0 && n == 2) {
 		op.kind = OP_MKDIR;
 		op.target = abs_path(f[0]);
-		char *end;
-		unsigned long mode = strtoul(f[1], &end, 8);
-		if (!*f[1] || *end || f[1][0] == '-' || f[1][0] == '+' || mode > 07777)
-			bad("bad mode: %s", f[1]);
-		op.mode = (mode_t)mode;
+		op.mode = octal(f[1], 07777);
 	} else {
 		bad("unknown directive or wrong field count: %s", d);
 	}
@@ -497,6 +508,9 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 			bad("no-new-privs is yes or no", NULL);
 		a->no_new_privs = strcmp(f[0], "yes") == 0;
 		a->have_no_new_privs = 1;
+	} else if (strcmp(d, "umask") == 0 && !a->have_umask) {
+		a->umask = octal(f[0], 0777);
+		a->have_umask = 1;
 	} else if (strcmp(d, "oom-score-adj") == 0 && !a->have_oom_score_adj) {
 		int neg = f[0][0] == '-';
 		unsigned long v = number(f[0] + neg, 1000);
@@ -557,8 +571,8 @@ static void check(struct plan *pl)
 	/* one network namespace or the other: joining one and creating another is a contradiction */
 	if (pl->netns && (pl->ns_flags & CLONE_NEWNET))
 		bad("netns and net in namespaces exclude each other", NULL);
-	if (pl->hostname && !(pl->ns_flags & CLONE_NEWUTS))
-		bad("hostname needs the uts namespace", NULL);
+	if ((pl->hostname || pl->domainname) && !(pl->ns_flags & CLONE_NEWUTS))
+		bad("hostname and domainname need the uts namespace", NULL);
 	if (pl->napps == 0)
 		bad("no app", NULL);
 	for (size_t i = 0; i < pl->napps; i++) {

@@ -74,6 +74,8 @@ struct app {
 	int console_fd;         /* connected before the root changes; -1 until then */
 	unsigned short console_rows, console_cols; /* `console-size ROWS COLS`; 0: unset */
 	int no_new_privs, have_no_new_privs;
+	mode_t umask;           /* `umask MODE`; without it the caller's */
+	int have_umask;
 	int oom_score_adj, have_oom_score_adj;
 	char *seccomp_file;
 	unsigned char *filter;  /* struct sock_filter[], read from seccomp_file at plan load */
@@ -103,6 +105,7 @@ void applog_flush(struct applog *l);                     /* after the app is gon
 struct plan {
 	const char *file;
 	char *pod_dir, *error_file, *status_dir, *root, *hostname;
+	char *domainname;     /* `domainname NAME` (the NIS domain name, as hostname) */
 	char *netns;          /* network namespace file to join, or NULL */
 	char *pids_dir;       /* `pids-dir`; NULL: app PIDs are not recorded */
 	int enter;            /* an enter plan (`rkt-stage1 enter`), see enter.c */

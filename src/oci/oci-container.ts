@@ -23,7 +23,9 @@ import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
 import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
-import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, processFields, unsupported, type ContainerFiles } from './oci-plan.js';
+import {
+  APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, processFields, refuseUnappliedProcessFields, unsupported, type ContainerFiles,
+} from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
 export const OCI_VERSION = '1.2.0';
@@ -453,9 +455,7 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
   if (status !== 'created' && status !== 'running') throw ociError('ERR_OCI_STATE', `cannot exec in container "${request.id}": it is ${status}`);
   const proc = request.process;
   if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
-  if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
-  if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
-  if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
+  refuseUnappliedProcessFields(proc, 'exec', request.notes);
   const base = JSON.parse(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) as EnterPlan['app'];
   const caps = capabilitySets(proc, request.notes);
   if (base.seccompFile && !proc.noNewPrivileges && (BigInt(`0x${caps.capsEffective}`) & (1n << 21n)) === 0n) {

@@ -89,6 +89,8 @@ export interface AppPlan {
   /** `console-size ROWS COLS`: the pty's window size; needs consoleSocket. */
   consoleSize?: { rows: number; cols: number };
   noNewPrivs?: boolean;
+  /** `umask MODE`: the app's umask; absent: the caller's. */
+  umask?: number;
   oomScoreAdj?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
   seccompFile?: string;
@@ -116,6 +118,8 @@ export interface Stage1Plan {
   /** A network namespace file (made by stage0, CNI already run in it) that PID 1 joins; excludes `net`. */
   netns?: string;
   hostname: string;
+  /** `domainname NAME`: the NIS domain name in the pod's uts namespace (the OCI runtime's). */
+  domainname?: string;
   /** `private-users SHIFT COUNT`: the apps run in a user namespace mapping 0..COUNT-1 to SHIFT.. */
   privateUsers?: { shift: number; count: number };
   /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through that namespace. */
@@ -189,6 +193,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
     ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+    ...(app.umask === undefined ? [] : [line('umask', app.umask.toString(8))]),
     ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
     ...(app.capsPermitted === undefined ? [] : [line('caps-permitted', app.capsPermitted)]),
@@ -248,6 +253,7 @@ export function serializePlan(plan: Stage1Plan): string {
     ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
     // empty: the pod keeps the host name it inherits (the OCI runtime without a uts namespace)
     ...(plan.hostname === '' ? [] : [line('hostname', plan.hostname)]),
+    ...(plan.domainname === undefined ? [] : [line('domainname', plan.domainname)]),
     ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
     ...(plan.idmaps ?? []).map((dir) => line('idmap', dir)),
     line('root', plan.root),

@@ -10,11 +10,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { isRktError } from '../../errors/rkt-error.js';
-import { CAPABILITY_NUMBERS } from '../../isolation/capabilities.js';
 import {
   containerPids, containerProcess, containerState, createContainer, execContainer, deleteContainer, killContainer, listContainers, OCI_VERSION, parseSignal, startContainer,
   type RuntimeContext,
 } from '../../oci/oci-container.js';
+import { ociFeatures } from '../../oci/oci-features.js';
 import { ociProcessSchema, type OciProcess } from '../../schema/oci-runtime-config.js';
 import { parseJsonDocument } from '../../schema/parse-json-document.js';
 import { renderTable } from '../render/table.js';
@@ -93,31 +93,6 @@ function oneId(positionals: readonly string[], command: string, extra = 0): stri
     throw new UsageError(`${command}: expects the container id${extra ? ' and at most one more argument' : ''} (got ${positionals.length} arguments)`);
   }
   return positionals[0]!;
-}
-
-function features(): unknown {
-  return {
-    ociVersionMin: '1.0.0',
-    ociVersionMax: '1.3.0',
-    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
-    mountOptions: ['bind', 'rbind', 'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'noatime', 'atime', 'remount', 'async', 'defaults'],
-    linux: {
-      namespaces: ['mount', 'pid', 'network', 'ipc', 'uts'],
-      capabilities: Object.keys(CAPABILITY_NUMBERS),
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
-      seccomp: {
-        enabled: true,
-        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
-        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
-        archs: ['SCMP_ARCH_X86_64'],
-        knownFlags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'],
-        supportedFlags: [],
-      },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
-    },
-    annotations: { 'io.github.rkt.oci.version': VERSION },
-  };
 }
 
 const HELP = `rkt-oci: an OCI runtime (runc's command line) on rkt's stage1 helper
@@ -249,7 +224,7 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
       return 0;
     }
     case 'features':
-      process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(ociFeatures(VERSION), null, 2)}\n`);
       return 0;
     case 'exec': {
       const f = parseFlags(args, {
