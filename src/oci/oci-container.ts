@@ -256,12 +256,14 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     record.cgroupDirs = built.cgroupDirs;
     writeRecord(dir, record);
     fs.writeFileSync(files.plan, serializePlan(built.plan), { mode: 0o600 });
-    // exec's starting point: the container process's isolation, without its start FIFO
+    // exec's starting point: the container process's isolation, without its start FIFO, its
+    // terminal and its umask (an exec'd process has its own, from its process.json)
     const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
     delete app.waitFifo;
     delete app.root;
     delete app.consoleSocket;
     delete app.consoleSize;
+    delete app.umask;
     fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);

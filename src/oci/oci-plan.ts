@@ -372,10 +372,10 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   const proc = config.process;
   if (!proc) throw unsupported('process', 'is required by rkt-oci create');
   if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
-  const console = consoleFields(proc, input.consoleSocket);
+  const terminal = consoleFields(proc, input.consoleSocket);
   // the container's own pseudo-terminals, where the console's pty is made
   const mounts = (config.mounts ?? []).map((mount) => ({ ...mount, destination: containerPath(mount.destination) }));
-  if (console.consoleSocket && !mounts.some((mount) => mount.type === 'devpts' && mount.destination === '/dev/pts')) {
+  if (terminal.consoleSocket && !mounts.some((mount) => mount.type === 'devpts' && mount.destination === '/dev/pts')) {
     throw unsupported('process.terminal', 'needs a devpts mount at /dev/pts in mounts (the container\'s own pseudo-terminals)');
   }
   refuseUnappliedProcessFields(proc, 'create', input.notes);
@@ -434,7 +434,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       ...caps,
       rlimits: appRlimits(proc),
       waitFifo: files.fifo,
-      ...console,
+      ...terminal,
       ...(seccompFile === undefined ? {} : { seccompFile }),
     };
     const plan: Stage1Plan = {

@@ -202,12 +202,13 @@ test('1.3.0: pids.limit -1 is "max"; execCPUAffinity is for exec only (refused t
   assert.equal(withAffinity.status, 1);
   assert.match(withAffinity.stderr, /config\.json field process\.execCPUAffinity/);
   const processFile = path.join(bundle, 'process.json');
-  fs.writeFileSync(processFile, JSON.stringify({ ...config.process, execCPUAffinity: undefined, args: ['/bin/probe', ...PIDS_MAX] }));
+  fs.writeFileSync(processFile, JSON.stringify({ ...config.process, execCPUAffinity: undefined, user: { uid: 0, gid: 0, umask: 0o077 }, args: ['/bin/probe', ...PIDS_MAX] }));
   const exec = await root.run('exec', '--process', processFile, 'v130');
   assert.equal(exec.status, 0, exec.stderr);
   const report = parseProbeReport(exec.stdout);
   assert.equal(pidsMax(report), 'max\n');
   assert.equal(report.hostname, 'spec-1-3-0');
+  assert.equal(report.umask, '0077', 'the exec\'d process\'s own umask');
   assert.equal((await root.run('kill', 'v130', 'KILL')).status, 0);
   assert.equal((await root.waitFor('v130', 'stopped')).status, 'stopped');
   assert.equal((await root.run('delete', 'v130')).status, 0);
