@@ -17,6 +17,10 @@
  * ptrace1 (attach to PID 1), proc1-fd (open PID 1's fds through /proc/1/fd), socket-vsock, socket-alg, mkdir (a new directory in /tmp),
  * chroot (into /).
  *
+ * "tty" says whether stdin is a terminal, its name, whether it is the probe's controlling terminal
+ * (its session's, and /dev/tty opens) and its size. --read-line first reads one line from stdin
+ * and reports it as "line" (null at end of file).
+ *
  * In the first form other arguments (not starting with "--") are only reported in "argv".
  * The sleeping modes print "probe: ready" on stderr once they are set up. --try-write opens
  * PATH for writing (creating it if missing) and writes nothing: "ok" or the errno name. */
@@ -32,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -39,6 +44,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,11 +169,11 @@ static void print_mounts(void)
 	fclose(f);
 }
 
-/* caps, NoNewPrivs and Seccomp from /proc/self/status */
+/* caps, NoNewPrivs, Seccomp and Umask from /proc/self/status */
 static void print_status_fields(void)
 {
 	static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-	char value[7][64] = {{0}};
+	char value[8][64] = {{0}};
 	FILE *f = fopen("/proc/self/status", "re");
 	char *line = NULL;
 	size_t cap = 0;
@@ -184,6 +190,8 @@ static void print_status_fields(void)
 			snprintf(value[5], sizeof value[5], "%s", v);
 		if (strcmp(name, "Seccomp") == 0)
 			snprintf(value[6], sizeof value[6], "%s", v);
+		if (strcmp(name, "Umask") == 0)
+			snprintf(value[7], sizeof value[7], "%s", v);
 	}
 	free(line);
 	if (f)
@@ -199,6 +207,8 @@ static void print_status_fields(void)
 	fputs(value[5][0] ? value[5] : "null", stdout);
 	key("seccomp", 0);
 	fputs(value[6][0] ? value[6] : "null", stdout);
+	key("umask", 0);
+	json_cstring(stdout, value[7][0] ? value[7] : NULL);
 }
 
 /* "Max open files" of /proc/self/limits as [soft, hard] (what `ulimit -n` and -Hn say) */
@@ -217,6 +227,27 @@ static void print_nofile(void)
 	fputs("null", stdout);
 	if (f)
 		fclose(f);
+}
+
+static void print_tty(void)
+{
+	struct winsize ws;
+	int fd;
+
+	key("tty", 0);
+	printf("{\"stdin\":%s", isatty(0) ? "true" : "false");
+	key("name", 0);
+	json_cstring(stdout, ttyname(0));
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0)
+		close(fd);
+	key("controlling", 0);
+	fputs(fd >= 0 && isatty(0) && tcgetsid(0) == getsid(0) ? "true" : "false", stdout);
+	key("foreground", 0);
+	fputs(isatty(0) && tcgetpgrp(0) == getpgrp() ? "true" : "false", stdout);
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		printf(",\"rows\":%u,\"cols\":%u", ws.ws_row, ws.ws_col);
+	fputc('}', stdout);
 }
 
 static void print_fds(void)
@@ -444,7 +475,9 @@ static int report(int argc, char **argv)
 	char **actions = calloc((size_t)argc, sizeof *actions);
 	char host[256], cwd[PATH_MAX];
 	gid_t groups[NGROUPS_MAX];
-	int nstats = 0, ntries = 0, nactions = 0, ngroups;
+	int nstats = 0, ntries = 0, nactions = 0, ngroups, read_line = 0;
+	char *line = NULL;
+	size_t cap = 0;
 
 	if (!stats || !tries || !actions)
 		return 1;
@@ -455,10 +488,16 @@ static int report(int argc, char **argv)
 			tries[ntries++] = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--try") == 0)
 			actions[nactions++] = argv[++i];
+		else if (strcmp(argv[i], "--read-line") == 0)
+			read_line = 1;
 		else if (strncmp(argv[i], "--", 2) == 0) {
 			fprintf(stderr, "probe: bad arguments (see the top of probe.c)\n");
 			return 2;
 		}
+	}
+	if (read_line && getline(&line, &cap, stdin) < 0) {
+		free(line);
+		line = NULL;
 	}
 	printf("{\"pid\":%d,\"ppid\":%d,\"uid\":%u,\"gid\":%u,\"euid\":%u,\"egid\":%u",
 	       (int)getpid(), (int)getppid(), (unsigned)getuid(), (unsigned)getgid(),
@@ -471,6 +510,8 @@ static int report(int argc, char **argv)
 	fputc(']', stdout);
 	key("hostname", 0);
 	json_cstring(stdout, gethostname(host, sizeof host) == 0 ? host : NULL);
+	key("domainname", 0);
+	json_cstring(stdout, getdomainname(host, sizeof host) == 0 ? host : NULL);
 	key("cwd", 0);
 	json_cstring(stdout, getcwd(cwd, sizeof cwd));
 	key("argv", 0);
@@ -501,6 +542,13 @@ static int report(int argc, char **argv)
 	print_status_fields();
 	key("fds", 0);
 	print_fds();
+	print_tty();
+	if (read_line) {
+		key("line", 0);
+		if (line)
+			line[strcspn(line, "\n")] = 0;
+		json_cstring(stdout, line);
+	}
 	print_nofile();
 	key("cgroup", 0);
 	print_file_string("/proc/self/cgroup");

@@ -156,19 +156,20 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	isolate_join_cgroups(a);
 	userns_join(a->userns_fd);
 	{
-		/* the report pipe, and the wait FIFO of an OCI create */
-		int keep[2] = {report_fd, a->wait_fd};
+		/* the report pipe, the wait FIFO of an OCI create, the console socket (-1: none) */
+		int keep[3] = {report_fd, a->wait_fd, a->console_fd};
 
-		close_fds_keeping(keep, a->wait_fd >= 0 ? 2 : 1);
+		close_fds_keeping(keep, 3);
 	}
 	signals_reset();
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		die("sigprocmask", a->name, errno);
-	umask(app_umask);
+	umask(a->have_umask ? a->umask : app_umask);
 	/* Its own session, so a signal to the pod's process group is not doubled. But a tty on
-	 * stdin stays usable only inside the caller's session, so then the app stays there. */
-	if (!isatty(0) && setsid() < 0)
+	 * stdin stays usable only inside the caller's session, so then the app stays there. With
+	 * a console of its own, console_attach makes the session. */
+	if (a->console_fd < 0 && !isatty(0) && setsid() < 0)
 		die("setsid", a->name, errno);
 	/* a mount namespace of its own: mounts the app makes (or that are made in it later)
 	 * stay with it; the copy shares nothing back, as the pod's mounts are all private. A
@@ -178,6 +179,7 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (chroot(a->root) < 0)
 		die("chroot", a->root, errno);
 	enter_cwd(a);
+	console_attach(a);
 	isolate_oom_score_adj(a);
 	isolate_rlimits(a);
 	isolate_bounding_set(a);

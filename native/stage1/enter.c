@@ -143,8 +143,15 @@ int enter_main(const char *plan_file)
 		die("prctl", "PR_SET_DUMPABLE", errno);
 	plan_load(plan_file, &pl, 1);
 	a = &pl.apps[0];
-	/* the plan's fd and anything else the caller left open stop here */
-	close_fds_except(-1);
+	/* the plan's fd and anything else the caller left open stop here, but the error file */
+	close_fds_except(pl.error_fd);
+	if (pl.error_fd >= 0) {
+		int fl = fcntl(pl.error_fd, F_GETFD);
+
+		if (fl < 0 || fcntl(pl.error_fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+			die("error-fd", "-", errno);
+		fail_set_error_fd(pl.error_fd);
+	}
 
 	snprintf(proc, sizeof proc, "/proc/%d", (int)pl.enter_pid);
 	dirfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -170,6 +177,8 @@ int enter_main(const char *plan_file)
 	for (size_t j = 0; j < a->ncgroups; j++)
 		close(a->cgroup_fds[j]);
 	a->ncgroups = 0;
+	/* the console socket is a host path: connected before the setns below */
+	console_connect(&pl);
 
 	signals_reset();
 	signals_forwarded(&set);
@@ -206,5 +215,7 @@ int enter_main(const char *plan_file)
 		app_exec(a, report[1], um, &nolog);
 	}
 	close(report[1]);
+	if (a->console_fd >= 0) /* the child sends the pty's master; ours is not needed */
+		close(a->console_fd);
 	return finish_child(child, &set, report[0]);
 }

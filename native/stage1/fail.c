@@ -16,9 +16,11 @@
 #include <unistd.h>
 
 static const char *error_file;
+static int error_fd = -1;
 static int report_pipe = -1;
 
 void fail_set_error_file(const char *path) { error_file = path; }
+void fail_set_error_fd(int fd) { error_fd = fd; }
 void fail_set_pipe(int fd) { report_pipe = fd; }
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -31,12 +33,37 @@ static const char *reason_of(const struct failure *f)
 	return f->reason[0] ? f->reason : strerror(f->err);
 }
 
+static int write_json(FILE *out, const struct failure *f)
+{
+	char msg[sizeof f->what + sizeof f->path + sizeof f->reason + 8];
+
+	fputs("{\"what\":", out);
+	json_cstring(out, f->what);
+	fputs(",\"path\":", out);
+	json_cstring(out, f->path);
+	fprintf(out, ",\"errno\":%d,\"errnoName\":", f->err);
+	json_cstring(out, errno_name(f->err));
+	fputs(",\"message\":", out);
+	snprintf(msg, sizeof msg, "%s %s: %s", f->what, f->path, reason_of(f));
+	json_cstring(out, msg);
+	fputs("}\n", out);
+	return fclose(out);
+}
+
 static void write_error_file(const struct failure *f)
 {
 	char tmp[4200];
 	FILE *out;
 	int fd;
 
+	if (error_fd >= 0) {
+		/* enter: an empty file the caller opened for us; it reads it once we have exited */
+		fd = dup(error_fd);
+		out = fd < 0 ? NULL : fdopen(fd, "w");
+		if (!out || write_json(out, f) != 0)
+			dprintf(2, "rkt: stage1: cannot write the error file: %s\n", strerror(errno));
+		return;
+	}
 	if (!error_file)
 		return;
 	if (snprintf(tmp, sizeof tmp, "%s.tmp", error_file) >= (int)sizeof tmp)
@@ -49,18 +76,7 @@ static void write_error_file(const struct failure *f)
 		close(fd);
 		goto bad;
 	}
-	fputs("{\"what\":", out);
-	json_cstring(out, f->what);
-	fputs(",\"path\":", out);
-	json_cstring(out, f->path);
-	fprintf(out, ",\"errno\":%d,\"errnoName\":", f->err);
-	json_cstring(out, errno_name(f->err));
-	fputs(",\"message\":", out);
-	char msg[sizeof f->what + sizeof f->path + sizeof f->reason + 8];
-	snprintf(msg, sizeof msg, "%s %s: %s", f->what, f->path, reason_of(f));
-	json_cstring(out, msg);
-	fputs("}\n", out);
-	if (fclose(out) != 0 || rename(tmp, error_file) != 0)
+	if (write_json(out, f) != 0 || rename(tmp, error_file) != 0)
 		goto bad;
 	return;
 bad:

@@ -136,6 +136,17 @@ static unsigned long number(const char *s, unsigned long max)
 	return v;
 }
 
+/* a file mode in octal digits, at most max */
+static mode_t octal(const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long mode = strtoul(s, &end, 8);
+
+	if (!*s || *end || s[0] == '-' || s[0] == '+' || mode > max)
+		bad("bad mode: %s", s);
+	return (mode_t)mode;
+}
+
 /* uid/gid: 4294967295 is (uid_t)-1, which setuid and friends take as "no change" */
 static unsigned long id_number(const char *s) { return number(s, 4294967294UL); }
 
@@ -202,6 +213,15 @@ static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 		private_users(pl, f);
 		return;
 	}
+	/* an open file of the caller's: after setns(mnt) no host path can be trusted to write to */
+	if (strcmp(d, "error-fd") == 0 && n == 1) {
+		if (pl->error_fd >= 0)
+			bad("repeated directive", NULL);
+		pl->error_fd = (int)number(f[0], INT_MAX);
+		if (pl->error_fd <= 2)
+			bad("error-fd must be above 2", NULL);
+		return;
+	}
 	if (strcmp(d, "enter") != 0 || n != 3)
 		bad("not allowed in an enter plan, or wrong field count: %s", d);
 	if (pl->enter_pid)
@@ -245,6 +265,10 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		if (!*f[0] || strlen(f[0]) > 64)
 			bad("bad hostname", NULL);
 		once(&pl->hostname, f[0]);
+	} else if (strcmp(d, "domainname") == 0 && n == 1) {
+		if (!*f[0] || strlen(f[0]) > 64)
+			bad("bad domainname", NULL);
+		once(&pl->domainname, f[0]);
 	} else if (strcmp(d, "lock-fd") == 0 && n == 1) {
 		if (pl->lock_fd >= 0)
 			bad("repeated directive", NULL);
@@ -278,11 +302,7 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 	} else if (strcmp(d, "mkdir") == 0 && n == 2) {
 		op.kind = OP_MKDIR;
 		op.target = abs_path(f[0]);
-		char *end;
-		unsigned long mode = strtoul(f[1], &end, 8);
-		if (!*f[1] || *end || f[1][0] == '-' || f[1][0] == '+' || mode > 07777)
-			bad("bad mode: %s", f[1]);
-		op.mode = (mode_t)mode;
+		op.mode = octal(f[1], 07777);
 	} else {
 		bad("unknown directive or wrong field count: %s", d);
 	}
@@ -412,6 +432,13 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		rlimit_directive(a, f);
 		return;
 	}
+	if (strcmp(d, "console-size") == 0 && n == 2 && !a->console_rows) {
+		a->console_rows = (unsigned short)number(f[0], 65535);
+		a->console_cols = (unsigned short)number(f[1], 65535);
+		if (!a->console_rows || !a->console_cols)
+			bad("console-size: rows and columns must be above 0", NULL);
+		return;
+	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
 		a->log_dir = abs_path(f[0]);
 		/* at least a page: a smaller bound would rotate on almost every write */
@@ -474,11 +501,16 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		a->have_caps_ambient = 1;
 	} else if (strcmp(d, "wait-fifo") == 0 && !a->wait_fifo) {
 		a->wait_fifo = abs_path(f[0]);
+	} else if (strcmp(d, "console-socket") == 0 && !a->console_socket) {
+		a->console_socket = abs_path(f[0]);
 	} else if (strcmp(d, "no-new-privs") == 0 && !a->have_no_new_privs) {
 		if (strcmp(f[0], "yes") != 0 && strcmp(f[0], "no") != 0)
 			bad("no-new-privs is yes or no", NULL);
 		a->no_new_privs = strcmp(f[0], "yes") == 0;
 		a->have_no_new_privs = 1;
+	} else if (strcmp(d, "umask") == 0 && !a->have_umask) {
+		a->umask = octal(f[0], 0777);
+		a->have_umask = 1;
 	} else if (strcmp(d, "oom-score-adj") == 0 && !a->have_oom_score_adj) {
 		int neg = f[0][0] == '-';
 		unsigned long v = number(f[0] + neg, 1000);
@@ -539,8 +571,8 @@ static void check(struct plan *pl)
 	/* one network namespace or the other: joining one and creating another is a contradiction */
 	if (pl->netns && (pl->ns_flags & CLONE_NEWNET))
 		bad("netns and net in namespaces exclude each other", NULL);
-	if (pl->hostname && !(pl->ns_flags & CLONE_NEWUTS))
-		bad("hostname needs the uts namespace", NULL);
+	if ((pl->hostname || pl->domainname) && !(pl->ns_flags & CLONE_NEWUTS))
+		bad("hostname and domainname need the uts namespace", NULL);
 	if (pl->napps == 0)
 		bad("no app", NULL);
 	for (size_t i = 0; i < pl->napps; i++) {
@@ -592,6 +624,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 	memset(pl, 0, sizeof *pl);
 	pl->file = plan_file = path;
 	pl->lock_fd = -1;
+	pl->error_fd = -1;
 	pl->userns_fd = -1;
 	pl->enter = enter;
 	in = fopen(path, "re");
@@ -637,6 +670,7 @@ void plan_load(const char *path, struct plan *pl, int enter)
 			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
 			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
 			pl->apps[pl->napps].wait_fd = -1;
+			pl->apps[pl->napps].console_fd = -1;
 			pl->apps[pl->napps].userns_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
 		} else if (pl->napps) {

@@ -81,6 +81,8 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 		die("unshare", "-", errno);
 	if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0)
 		die("sethostname", pl->hostname, errno);
+	if (pl->domainname && setdomainname(pl->domainname, strlen(pl->domainname)) < 0)
+		die("setdomainname", pl->domainname, errno);
 	if ((pl->ns_flags & CLONE_NEWNET) || pl->netns)
 		loopback_up();
 	/* opened now: after pivot_root the host path is out of reach */
@@ -103,6 +105,7 @@ _Noreturn void pod_main(const struct plan *pl, int report_fd)
 	rootfs_setup(pl);
 	/* the host's cgroupfs is out of reach after pivot_root */
 	isolate_open_cgroups(pl);
+	console_connect(pl);
 	isolate_attach_devices(pl);
 	rootfs_pivot(pl);
 	_exit(supervise(pl, status_fd, pids_fd, app_umask, logs));

@@ -157,6 +157,7 @@ static void do_mount(int rootfd, const struct op *op, const char *where)
 	int fd = open_in_root(rootfd, op->target, op->opts, 0755);
 	char self[32];
 	const char *source = op->source;
+	int mounted = 1; /* a new mount sits over fd (the propagation call must reach it) */
 
 	if (fd < 0 && errno == ENOENT && (op->opts & OPT_OPTIONAL))
 		return;
@@ -176,9 +177,11 @@ static void do_mount(int rootfd, const struct op *op, const char *where)
 		}
 	} else if (rest || op->fstype || !prop) {
 		mount_at(op->source, fd, op->fstype, rest, op->data, where);
+	} else {
+		mounted = 0; /* a propagation change alone, of what is mounted there */
 	}
 	if (prop) {
-		if (rest)
+		if (mounted)
 			fd = reopen(rootfd, fd, op, where);
 		mount_at(NULL, fd, NULL, prop | rec, NULL, where);
 	}

@@ -10,6 +10,7 @@
  *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
  *   isolate.c    cgroups, capabilities, no_new_privs, seccomp: the app's last steps
  *   enter.c      `rkt-stage1 enter`: a command inside a running app, with the app's isolation
+ *   console.c    a pty for an app, its master sent over the caller's unix socket
  */
 #ifndef RKT_STAGE1_H
 #define RKT_STAGE1_H
@@ -69,7 +70,12 @@ struct app {
 	size_t nrlimits;
 	char *wait_fifo;        /* `wait-fifo PATH`: block before the seal until a byte arrives */
 	int wait_fd;            /* opened O_RDWR by PID 1 before pivot_root; -1 until then */
+	char *console_socket;   /* `console-socket PATH`: a new pty, its master sent there */
+	int console_fd;         /* connected before the root changes; -1 until then */
+	unsigned short console_rows, console_cols; /* `console-size ROWS COLS`; 0: unset */
 	int no_new_privs, have_no_new_privs;
+	mode_t umask;           /* `umask MODE`; without it the caller's */
+	int have_umask;
 	int oom_score_adj, have_oom_score_adj;
 	char *seccomp_file;
 	unsigned char *filter;  /* struct sock_filter[], read from seccomp_file at plan load */
@@ -99,12 +105,14 @@ void applog_flush(struct applog *l);                     /* after the app is gon
 struct plan {
 	const char *file;
 	char *pod_dir, *error_file, *status_dir, *root, *hostname;
+	char *domainname;     /* `domainname NAME` (the NIS domain name, as hostname) */
 	char *netns;          /* network namespace file to join, or NULL */
 	char *pids_dir;       /* `pids-dir`; NULL: app PIDs are not recorded */
 	int enter;            /* an enter plan (`rkt-stage1 enter`), see enter.c */
 	pid_t enter_pid, enter_ppid;      /* `enter PID PPID STARTTIME` */
 	unsigned long long enter_start;
 	int lock_fd;
+	int error_fd;         /* enter: `error-fd N`, the caller's open error file; -1: none */
 	int ns_flags;         /* CLONE_NEW* */
 	struct op *ops;
 	size_t nops;
@@ -129,6 +137,7 @@ struct failure {
 	char path[3800];      /* the whole record stays under PIPE_BUF, so one write is atomic */
 };
 void fail_set_error_file(const char *path);   /* outer process: where to write the JSON */
+void fail_set_error_fd(int fd);               /* enter: write it to this open file instead */
 void fail_set_pipe(int fd);                   /* PID 1 / app child: send records here instead */
 _Noreturn void die(const char *what, const char *path, int err);
 _Noreturn void die_reason(const char *what, const char *path, int err, const char *reason);
@@ -177,6 +186,10 @@ void isolate_rlimits(const struct app *app);       /* before the bounding set is
 void isolate_capabilities(const struct app *app);  /* after setuid */
 void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, then block */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
+
+/* console.c */
+void console_connect(const struct plan *plan);     /* PID 1 before pivot_root; enter before setns */
+void console_attach(const struct app *app);        /* app child after chroot: pty, ctty, stdio */
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
 _Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask,

@@ -73,6 +73,9 @@ static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids,
 	if (pid == 0)
 		app_exec(a, p[1], app_umask, log);
 	close(p[1]);
+	/* the child has the console socket; the pty's master goes from it to the caller */
+	if (a->console_fd >= 0)
+		close(a->console_fd);
 	applog_parent(log);
 	/* wait-fifo: the child says "created" when it waits; status-dir/NAME.created says so to
 	 * stage0. It goes on to execve (EOF) or fails (a record) once a byte reaches the FIFO. */

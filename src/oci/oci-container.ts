@@ -23,13 +23,17 @@ import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
 import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
-import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, processFields, unsupported, type ContainerFiles } from './oci-plan.js';
+import {
+  APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, processFields, refuseUnappliedProcessFields, unsupported, type ContainerFiles,
+} from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
 export const OCI_VERSION = '1.2.0';
 const ID_PATTERN = /^[\w+.-]+$/;
 /** The container process's lock fd in the helper: the first fd after stdio. */
 const HELPER_LOCK_FD = 3;
+/** exec: the enter plan is fd 3, the helper's error file fd 4. */
+const EXEC_ERROR_FD = 4;
 
 export type OciStatus = 'creating' | 'created' | 'running' | 'stopped';
 
@@ -186,6 +190,8 @@ export interface CreateRequest {
   id: string;
   bundle: string;
   pidFile?: string;
+  /** A unix socket that receives the terminal's master (process.terminal). */
+  consoleSocket?: string;
   notes: string[];
 }
 
@@ -245,15 +251,19 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     flockFd(lockFd, 'exclusive', false);
     fs.mkdirSync(files.statusDir, { mode: 0o700 });
     mknodFifo(files.fifo, 0o600);
-    const built = buildOciPlan({ id: request.id, bundle, config, files, lockFd: HELPER_LOCK_FD, notes: request.notes });
+    const built = buildOciPlan({ id: request.id, bundle, config, files, lockFd: HELPER_LOCK_FD, ...(request.consoleSocket === undefined ? {} : { consoleSocket: request.consoleSocket }), notes: request.notes });
     record.cgroupsCreated = built.cgroupsCreated;
     record.cgroupDirs = built.cgroupDirs;
     writeRecord(dir, record);
     fs.writeFileSync(files.plan, serializePlan(built.plan), { mode: 0o600 });
-    // exec's starting point: the container process's isolation, without its start FIFO
+    // exec's starting point: the container process's isolation, without its start FIFO, its
+    // terminal and its umask (an exec'd process has its own, from its process.json)
     const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
     delete app.waitFifo;
     delete app.root;
+    delete app.consoleSocket;
+    delete app.consoleSize;
+    delete app.umask;
     fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);
@@ -261,10 +271,12 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     throw error;
   }
 
-  // Its own session, so that the caller's terminal signals do not reach it; stdio inherited.
+  // Its own session, so that the caller's terminal signals do not reach it; stdio inherited, but
+  // with a terminal, where the program's stdio is the pty: then the helper holds none of the
+  // caller's, whose pipes a caller (containerd's shim) reads to their end, as runc leaves them.
   const child = spawn(helper, ['run', files.plan], {
     detached: true,
-    stdio: ['inherit', 'inherit', 'inherit', lockFd],
+    stdio: [...(request.consoleSocket === undefined ? (['inherit', 'inherit', 'inherit'] as const) : (['ignore', 'ignore', 'ignore'] as const)), lockFd],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
   fs.closeSync(lockFd);
@@ -283,7 +295,7 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
   }
   child.unref();
   const pid1 = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-  const pid = Number(fs.readFileSync(`/proc/${pid1}/task/${pid1}/children`, 'utf8').trim().split(' ')[0]);
+  const pid = firstChild(pid1)!;
   Object.assign(record, { phase: 'created', pid, pidStart: processStat(pid)?.start, helperPid: child.pid });
   writeRecord(dir, record);
   if (request.pidFile) {
@@ -425,6 +437,8 @@ export interface ExecRequest {
   process: OciProcess;
   detach: boolean;
   pidFile?: string;
+  /** A unix socket that receives the terminal's master (process.terminal). */
+  consoleSocket?: string;
   notes: string[];
 }
 
@@ -443,10 +457,7 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
   if (status !== 'created' && status !== 'running') throw ociError('ERR_OCI_STATE', `cannot exec in container "${request.id}": it is ${status}`);
   const proc = request.process;
   if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
-  if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
-  if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
-  if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
-  if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
+  refuseUnappliedProcessFields(proc, 'exec', request.notes);
   const base = JSON.parse(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) as EnterPlan['app'];
   const caps = capabilitySets(proc, request.notes);
   if (base.seccompFile && !proc.noNewPrivileges && (BigInt(`0x${caps.capsEffective}`) & (1n << 21n)) === 0n) {
@@ -458,36 +469,93 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
     ...processFields(proc),
     ...caps,
     ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
+    ...consoleFields(proc, request.consoleSocket),
   };
   const ppid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-  const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), app };
-  const planFile = path.join(dir, `exec-${process.pid}-${Date.now()}.plan`);
-  const planFd = fs.openSync(planFile, 'wx+', 0o600);
+  const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), errorFd: EXEC_ERROR_FD, app };
+  // The plan and the helper's error file, both opened and unlinked: nothing is left behind.
+  const stem = path.join(dir, `exec-${process.pid}-${Date.now()}`);
+  const planFd = fs.openSync(`${stem}.plan`, 'wx+', 0o600);
+  const errorFd = fs.openSync(`${stem}.error`, 'wx+', 0o600);
   try {
     fs.writeFileSync(planFd, serializeEnterPlan(plan));
   } finally {
-    fs.unlinkSync(planFile);
+    fs.unlinkSync(`${stem}.plan`);
+    fs.unlinkSync(`${stem}.error`);
   }
-  if (!request.detach) {
-    const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: ['inherit', 'inherit', 'inherit', planFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-    fs.closeSync(planFd);
-    if (request.pidFile && child.pid) writePidFile(request.pidFile, child.pid);
-    // the caller's signals reach the helper (same process group), which passes them on
-    return new Promise<number>((resolve) => {
-      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
-      child.on('error', () => resolve(255));
-    });
+  const failed = (): string | undefined => {
+    const bytes = Buffer.alloc(fs.fstatSync(errorFd).size);
+    const text = bytes.subarray(0, fs.readSync(errorFd, bytes, 0, bytes.length, 0)).toString('utf8');
+    if (text === '') return undefined;
+    try {
+      return (JSON.parse(text) as { message: string }).message;
+    } catch {
+      return `the stage1 helper failed: ${text.slice(0, 200)}`;
+    }
+  };
+  const failure = (message: string) => ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: ${message}`);
+  // With a terminal the program's stdio is the pty: the helper gets none of the caller's, whose
+  // pipes a caller (containerd's shim) reads to their end as runc's exec leaves them.
+  const nullFd = app.consoleSocket === undefined ? undefined : fs.openSync('/dev/null', 'r+');
+  const launch: HelperLaunch = {
+    planFd, errorFd, stdio: nullFd === undefined ? [0, 1, 2] : [nullFd, nullFd, nullFd], ...(request.pidFile ? { pidFile: request.pidFile } : {}), failed, failure,
+  };
+  try {
+    if (!request.detach) return await execForeground(launch);
+    await execDetached(launch);
+    return 0;
+  } finally {
+    fs.closeSync(errorFd);
+    if (nullFd !== undefined) fs.closeSync(nullFd);
   }
-  // Detached: the helper must not be reaped by rkt-oci, or a caller that is a subreaper (containerd's
-  // shim, which waits for the pid file's process) would never see it exit. A shell starts it in the
-  // background and becomes `cat`, which never waits: when rkt-oci closes cat's stdin, cat exits and
-  // the helper, running or a zombie, passes to the subreaper with its exit status intact.
-  const holder = spawn('/bin/sh', ['-c', 'exec 6<&0; "$0" enter /proc/self/fd/3 <&4 >&5 4<&- 5>&- 6<&- & echo $!; exec 3<&- 4<&- 5>&- >/dev/null; exec cat <&6 6<&-', findStage1Helper()], {
+}
+
+/** How exec starts `rkt-stage1 enter`. */
+interface HelperLaunch {
+  /** The enter plan (fd 3 in the helper) and its error file (fd 4, EXEC_ERROR_FD); closed once passed. */
+  planFd: number;
+  errorFd: number;
+  /** The helper's (and so the program's) stdin, stdout, stderr. */
+  stdio: [number, number, number];
+  pidFile?: string;
+  /** The helper's failure (before the program runs) from its error file, never its exit status. */
+  failed: () => string | undefined;
+  failure: (message: string) => RktError;
+}
+
+async function execForeground(launch: HelperLaunch): Promise<number> {
+  const child = spawn(findStage1Helper(), ['enter', '/proc/self/fd/3'], { stdio: [...launch.stdio, launch.planFd, launch.errorFd], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  fs.closeSync(launch.planFd);
+  if (launch.pidFile && child.pid) writePidFile(launch.pidFile, child.pid);
+  // the caller's signals reach the helper (same process group), which passes them on
+  const status = await new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
+    child.on('error', () => resolve(255));
+  });
+  const message = launch.failed();
+  if (message !== undefined) throw launch.failure(message);
+  return status;
+}
+
+/**
+ * Detached: the helper must not be reaped by rkt-oci, or a caller that is a subreaper (containerd's
+ * shim, which waits for the pid file's process) would never see it exit. A shell starts it in the
+ * background and becomes `cat`, which never waits: when rkt-oci closes cat's stdin, cat exits and
+ * the helper, running or a zombie, passes to the subreaper with its exit status intact.
+ *
+ * Returns once the program runs (the helper's child has exec'd: its executable is no longer the
+ * helper's), or the helper has exited; fails if the helper wrote its error file (a missing program
+ * or working directory), so that the caller sees a failed exec, as runc reports one, rather than a
+ * process that exits at once.
+ */
+async function execDetached(launch: HelperLaunch): Promise<void> {
+  const helper = findStage1Helper();
+  const holder = spawn('/bin/sh', ['-c', 'exec 8<&0; "$0" enter /proc/self/fd/3 <&5 >&6 2>&7 5<&- 6>&- 7>&- 8<&- & echo $!; exec 3<&- 4>&- 5<&- 6>&- 7>&- >/dev/null; exec cat <&8 8<&-', helper], {
     detached: true,
-    stdio: ['pipe', 'pipe', 'inherit', planFd, 0, 1],
+    stdio: ['pipe', 'pipe', 'inherit', launch.planFd, launch.errorFd, ...launch.stdio],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
-  fs.closeSync(planFd);
+  fs.closeSync(launch.planFd);
   const helperPid = await new Promise<number>((resolve, reject) => {
     let text = '';
     holder.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -495,53 +563,52 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
       if (text.includes('\n')) resolve(Number(text.trim()));
     });
     holder.on('error', reject);
-    holder.on('exit', () => reject(ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: /bin/sh could not start the stage1 helper`)));
+    holder.on('exit', () => reject(launch.failure('/bin/sh could not start the stage1 helper')));
   });
   holder.stdout!.destroy();
-  if (request.pidFile) writePidFile(request.pidFile, helperPid);
-  // Return once the helper has forked the process into the container, or has exited: with 254 (its
-  // own failures: the process gone, a plan refused, the program not executable) exec fails, as
-  // runc's does when the program cannot start; any other status is the program's.
+  if (launch.pidFile) writePidFile(launch.pidFile, helperPid);
+  const helperFile = fs.statSync(helper);
+  const isHelper = (pid: number) => {
+    try {
+      const exe = fs.statSync(`/proc/${pid}/exe`);
+      return exe.ino === helperFile.ino && exe.dev === helperFile.dev;
+    } catch {
+      return true; // not exec'd as far as can be told (a zombie has no executable)
+    }
+  };
   try {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      let children = '';
-      try {
-        children = fs.readFileSync(`/proc/${helperPid}/task/${helperPid}/children`, 'utf8').trim();
-      } catch {
-        // a zombie has none
-      }
       const stat = processStat(helperPid);
       if (!stat || stat.state === 'Z') {
-        if (helperExitCode(helperPid) === 254) throw ociError('ERR_OCI_EXEC_FAILED', `exec in ${request.id}: the stage1 helper failed (exit status 254; its message is above)`);
-        break;
+        // exited without an error file: its status is the program's (even 254)
+        const message = launch.failed();
+        if (message !== undefined) throw launch.failure(message);
+        return;
       }
-      if (children !== '' || Date.now() > deadline) break;
+      const child = firstChild(helperPid);
+      if ((child !== undefined && !isHelper(child)) || Date.now() > deadline) return;
       await sleep(5);
     }
   } finally {
     holder.stdin!.end();
     holder.unref();
   }
-  return 0;
+}
+
+function firstChild(pid: number): number | undefined {
+  try {
+    const first = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined; // gone meanwhile
+  }
 }
 
 function writePidFile(file: string, pid: number): void {
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, String(pid));
   fs.renameSync(tmp, file);
-}
-
-/** A zombie's exit status from field 52 of /proc/PID/stat (the wait status, as waitpid gives it). */
-function helperExitCode(pid: number): number | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const status = Number(fields[49]);
-    return (status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The container's own `process` (from its bundle), the base of `exec ARGS…` as runc's is. */

@@ -53,6 +53,8 @@ const FLAG_OPTIONS: Record<string, MountFlag[]> = {
 };
 /** The defaults the kernel applies anyway. */
 const NO_OP_OPTIONS = new Set(['rw', 'suid', 'dev', 'exec', 'async', 'atime', 'defaults', 'norelatime', 'nostrictatime', 'diratime', 'loud', 'nomand']);
+/** Mount options rkt-oci carries out (features' `mountOptions`); others are file-system data or refused. */
+export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...NO_OP_OPTIONS];
 /** Flags the helper cannot set; refused rather than passed as data, where the kernel would mistake them. */
 const REFUSED_OPTIONS = new Set([
   'unbindable', 'runbindable', 'sync', 'dirsync', 'mand', 'nodiratime', 'silent', 'iversion', 'noiversion', 'lazytime', 'nolazytime',
@@ -61,10 +63,19 @@ const REFUSED_OPTIONS = new Set([
 ]);
 const KERNEL_FILESYSTEMS = new Set(['/proc', '/sys', '/dev']);
 
+/**
+ * A destination as a clean absolute path: runtime-spec 1.2 allows relative ones (deprecated, "for
+ * compatibility with old tools and configurations", taken relative to "/"); runc has always taken
+ * them so, and so does rkt-oci for every version.
+ */
+function containerPath(destination: string): string {
+  const clean = path.posix.normalize(`/${destination}`);
+  return clean.length > 1 ? clean.replace(/\/$/, '') : clean;
+}
+
 function mountStep(mount: OciMount, index: number, bundle: string): MountStep {
   const field = `mounts.${index}`;
   if (present(mount.uidMappings) || present(mount.gidMappings)) throw unsupported(`${field}.uidMappings`, '(id-mapped mounts) is not supported yet');
-  if (!mount.destination.startsWith('/')) throw unsupported(`${field}.destination`, `must be an absolute path, not "${mount.destination}"`);
   const flags: MountFlag[] = [];
   const data: string[] = [];
   for (const option of mount.options ?? []) {
@@ -177,6 +188,8 @@ function maskSteps(config: OciRuntimeConfig, rootfs: string): PodStep[] {
 }
 
 const NAMESPACES: Record<string, Namespace | undefined> = { pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts' };
+/** linux.namespaces types rkt-oci makes (features' `linux.namespaces`). */
+export const SUPPORTED_NAMESPACES = Object.keys(NAMESPACES);
 
 function namespaces(config: OciRuntimeConfig): Namespace[] {
   const out: Namespace[] = [];
@@ -205,9 +218,14 @@ function resources(config: OciRuntimeConfig): AppResources {
   const out: AppResources = { restrictDevices: false };
   if (r.memory) {
     refuse('memory.reservation', r.memory.reservation);
-    refuse('memory.kernelTCP', r.memory.kernelTCP);
     refuse('memory.swappiness', r.memory.swappiness);
     if (r.memory.disableOOMKiller) refuse('memory.disableOOMKiller', true);
+    // kernel memory limits (NOT RECOMMENDED since 1.1; not in cgroup v2): 0 and -1 (runc's "unset"
+    // and "no limit") ask for nothing
+    for (const key of ['kernel', 'kernelTCP'] as const) if (r.memory[key] !== undefined && r.memory[key] !== 0 && r.memory[key] !== -1) refuse(`memory.${key}`, r.memory[key]);
+    // hierarchical accounting is all the kernel does now; turning it off cannot be done
+    if (r.memory.useHierarchy === false) throw unsupported('linux.resources.memory.useHierarchy', 'false cannot be applied: the kernel always accounts memory hierarchically');
+    // checkBeforeUpdate concerns `update`, which rkt-oci does not implement: nothing to apply
     if (r.memory.limit !== undefined && r.memory.limit > 0) out.memoryBytes = r.memory.limit;
     if (r.memory.swap !== undefined && r.memory.swap !== 0) out.memorySwapBytes = r.memory.swap;
   }
@@ -265,10 +283,48 @@ export function capabilitySets(proc: OciProcess | undefined, notes: string[]): P
   };
 }
 
+/** A unix socket address (sun_path) holds 107 bytes and a NUL. */
+const MAX_SOCKET_PATH = 107;
+
+/**
+ * process.terminal with `--console-socket` (runc's protocol, docs/oci-runtime.md): the app gets a
+ * pty of its own, whose master goes to the socket. rkt-oci never relays a terminal itself, so a
+ * terminal without a socket is refused, and so is a socket without a terminal (as runc does).
+ */
+export function consoleFields(proc: OciProcess, consoleSocket: string | undefined): Pick<AppPlan, 'consoleSocket' | 'consoleSize'> {
+  if (!proc.terminal) {
+    if (consoleSocket !== undefined) throw unsupported('process.terminal', 'is false, so there is no terminal to send to --console-socket');
+    return {};
+  }
+  if (consoleSocket === undefined) throw unsupported('process.terminal', 'needs --console-socket: rkt-oci sends the terminal there and relays none itself');
+  const socket = path.resolve(consoleSocket);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) throw unsupported('process.terminal', `cannot be sent to ${socket}: a unix socket path holds at most ${MAX_SOCKET_PATH} bytes`);
+  const size = proc.consoleSize;
+  if (size && (size.height > 65535 || size.width > 65535)) throw unsupported('process.consoleSize', 'must be at most 65535 rows and columns');
+  // runc, too, leaves the kernel's size when either is 0
+  return { consoleSocket: socket, ...(size && size.height > 0 && size.width > 0 ? { consoleSize: { rows: size.height, cols: size.width } } : {}) };
+}
+
+/**
+ * The process fields rkt-oci does not apply, refused by name. execCPUAffinity is the exception at
+ * create: the spec does not apply it to the container's first process, only to exec'd ones.
+ */
+export function refuseUnappliedProcessFields(proc: OciProcess, use: 'create' | 'exec', notes: string[]): void {
+  if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
+  if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
+  for (const key of ['commandLine', 'scheduler', 'ioPriority'] as const) if (present(proc[key])) throw unsupported(`process.${key}`);
+  if (present(proc.execCPUAffinity)) {
+    if (use === 'exec') throw unsupported('process.execCPUAffinity');
+    notes.push('process.execCPUAffinity: not for the container\'s first process (runtime-spec), so not applied by create');
+  }
+  if (proc.user.username) throw unsupported('process.user.username', '(a Windows field) is not supported');
+}
+
 /** What an app block takes straight from a runtime-spec process; `create` and `exec` share it. */
-export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj'> {
+export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj' | 'umask'> {
   // callers have refused a process without args already
   const argv = proc.args ?? [];
+  if (proc.user.umask !== undefined && proc.user.umask > 0o777) throw unsupported('process.user.umask', `(${proc.user.umask}) is not a umask (0 to 0777)`);
   return {
     exec: argv[0]!,
     argv,
@@ -279,6 +335,7 @@ export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' |
     groups: proc.user.additionalGids ?? [],
     noNewPrivs: proc.noNewPrivileges ?? false,
     ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
+    ...(proc.user.umask === undefined ? {} : { umask: proc.user.umask }),
   };
 }
 
@@ -287,12 +344,17 @@ export function appRlimits(proc: OciProcess): AppPlan['rlimits'] {
   return (proc.rlimits ?? []).map((limit, i) => ({ name: limit.type, soft: rlimitValue(limit.soft, `process.rlimits.${i}.soft`), hard: rlimitValue(limit.hard, `process.rlimits.${i}.hard`) }));
 }
 
+/** The hooks rkt-oci runs (oci-container.ts); the others are refused. */
+export const RUN_HOOKS = ['prestart', 'createRuntime', 'poststart', 'poststop'] as const;
+
 export interface OciPlanInput {
   id: string;
   bundle: string;
   config: OciRuntimeConfig;
   files: ContainerFiles;
   lockFd: number;
+  /** `create --console-socket`: where the terminal's master goes (process.terminal). */
+  consoleSocket?: string;
   /** Messages for --debug: what was skipped and why. */
   notes: string[];
 }
@@ -310,18 +372,19 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   const proc = config.process;
   if (!proc) throw unsupported('process', 'is required by rkt-oci create');
   if (!proc.args || proc.args.length === 0) throw unsupported('process.args', 'must name a program');
-  if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
-  if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
-  if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
-  for (const key of ['commandLine', 'scheduler', 'ioPriority', 'execCPUAffinity'] as const) if (present(proc[key])) throw unsupported(`process.${key}`);
-  if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
-  if (proc.user.username) throw unsupported('process.user.username', '(a Windows field) is not supported');
+  const terminal = consoleFields(proc, input.consoleSocket);
+  // the container's own pseudo-terminals, where the console's pty is made
+  const mounts = (config.mounts ?? []).map((mount) => ({ ...mount, destination: containerPath(mount.destination) }));
+  if (terminal.consoleSocket && !mounts.some((mount) => mount.type === 'devpts' && mount.destination === '/dev/pts')) {
+    throw unsupported('process.terminal', 'needs a devpts mount at /dev/pts in mounts (the container\'s own pseudo-terminals)');
+  }
+  refuseUnappliedProcessFields(proc, 'create', input.notes);
   const linux = config.linux ?? {};
   for (const key of ['uidMappings', 'gidMappings', 'timeOffsets', 'intelRdt', 'personality', 'memoryPolicy', 'netDevices'] as const) if (present(linux[key])) throw unsupported(`linux.${key}`);
   if (present(linux.sysctl)) throw unsupported('linux.sysctl');
   if (linux.mountLabel) throw unsupported('linux.mountLabel', '(SELinux) is not supported');
   for (const key of ['solaris', 'windows', 'vm', 'zos'] as const) if (present(config[key])) throw unsupported(key, 'is not for Linux containers');
-  for (const key of ['createContainer', 'startContainer'] as const) if (present(config.hooks?.[key])) throw unsupported(`hooks.${key}`, '(hooks run inside the container) is not supported yet');
+  for (const [key, hooks] of Object.entries(config.hooks ?? {})) if (!(RUN_HOOKS as readonly string[]).includes(key) && present(hooks)) throw unsupported(`hooks.${key}`, '(hooks run inside the container) is not supported yet');
   const propagation = linux.rootfsPropagation;
   if (propagation && propagation !== 'private' && propagation !== 'rprivate') {
     throw unsupported('linux.rootfsPropagation', `"${propagation}" is not supported yet (the container's mounts are always private)`);
@@ -331,7 +394,8 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw unsupported('root.path', `(${rootfs}) is not a directory`);
   const ns = namespaces(config);
   if (config.hostname && !ns.includes('uts')) throw unsupported('hostname', 'needs a uts namespace in linux.namespaces');
-  if (config.domainname) throw unsupported('domainname');
+  if (config.domainname && !ns.includes('uts')) throw unsupported('domainname', 'needs a uts namespace in linux.namespaces');
+  for (const key of ['hostname', 'domainname'] as const) if (Buffer.byteLength(config[key] ?? '') > 64) throw unsupported(key, 'is longer than 64 bytes');
   for (const [i, limit] of (proc.rlimits ?? []).entries()) if (!RLIMITS.has(limit.type)) throw unsupported(`process.rlimits.${i}.type`, `"${limit.type}" is not an rlimit`);
 
   const caps = capabilitySets(proc, input.notes);
@@ -349,7 +413,6 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   const layout = detectCgroupLayout();
   const cgroup = createCgroupAt({ layout, cgroupsPath: linux.cgroupsPath || input.id, resources: resources(config) });
   try {
-    const mounts = config.mounts ?? [];
     const steps: PodStep[] = [];
     mounts.forEach((mount, index) => {
       if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
@@ -371,6 +434,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       ...caps,
       rlimits: appRlimits(proc),
       waitFifo: files.fifo,
+      ...terminal,
       ...(seccompFile === undefined ? {} : { seccompFile }),
     };
     const plan: Stage1Plan = {
@@ -380,6 +444,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       statusDir: files.statusDir,
       namespaces: ns,
       hostname: config.hostname ?? '',
+      ...(config.domainname ? { domainname: config.domainname } : {}),
       root: rootfs,
       steps,
       apps: [app],

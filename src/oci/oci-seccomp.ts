@@ -29,6 +29,13 @@ function invalid(field: string, problem: string): RktError {
   return new RktError('usage', 'ERR_OCI_CONFIG_UNSUPPORTED', `config.json field ${field}: ${problem}`);
 }
 
+/** The actions seccompAction takes (features' `linux.seccomp.actions`). */
+export const SECCOMP_ACTIONS = [
+  'SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP',
+] as const;
+export const SECCOMP_OPERATORS = Object.keys(OPERATORS);
+export const SECCOMP_FLAGS = [...HARMLESS_FLAGS];
+
 /** A seccomp action name to its SECCOMP_RET_* value. */
 export function seccompAction(name: string, errnoRet: number | undefined, field: string): number {
   switch (name) {

@@ -324,6 +324,27 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(run.error.message, /netns and net in namespaces exclude each other/);
   });
 
+  it('reads console-socket, console-size, umask and domainname; refuses a zero size, a bad umask, a domainname without uts', () => {
+    const p = harmlessPlan('console', {
+      domainname: 'example.org',
+      namespaces: ['pid', 'uts'],
+      apps: [app('web', { consoleSocket: '/run/x/console.sock', consoleSize: { rows: 24, cols: 80 }, umask: 0o27 })],
+    });
+    const text = serializePlan(p);
+    assert.match(text, /^domainname example\.org$/m);
+    assert.match(text, /^umask 27\nconsole-socket \/run\/x\/console\.sock\nconsole-size 24 80\n/m);
+    assert.match(runHelper('console', text, p.errorFile).error.message, /namespaces must include mount/);
+    for (const [name, line, reason] of [
+      ['size-zero', 'console-size 0 80', /rows and columns must be above 0/],
+      ['umask-bad', 'umask 1777', /bad mode/],
+    ] as const) {
+      const bad = harmlessPlan(name);
+      assert.match(runHelper(name, `${serializePlan(bad)}${line}\n`, bad.errorFile).error.message, reason);
+    }
+    const noUts = harmlessPlan('domain-uts', { namespaces: ['mount', 'pid'], domainname: 'example.org' });
+    assert.match(runHelper('domain-uts', serializePlan(noUts), noUts.errorFile).error.message, /hostname and domainname need the uts namespace/);
+  });
+
   it('decodes fields back to the original bytes (spaces, %, UTF-8), as its error message shows', () => {
     const value = 'rel dir/100%/é';
     const p = harmlessPlan('decode', { namespaces: ['mount', 'pid', 'uts'], apps: [app('web', { cwd: value })] });

@@ -80,7 +80,17 @@ export interface AppPlan {
    * execve, makes PID 1 write `<status-dir>/<app>.created` and blocks until a byte can be read.
    */
   waitFifo?: string;
+  /**
+   * `console-socket PATH`: the app's child makes a pty from the devpts in its root, sends the
+   * master over this unix socket (connected before the root changes) and takes the slave as its
+   * controlling terminal and stdio.
+   */
+  consoleSocket?: string;
+  /** `console-size ROWS COLS`: the pty's window size; needs consoleSocket. */
+  consoleSize?: { rows: number; cols: number };
   noNewPrivs?: boolean;
+  /** `umask MODE`: the app's umask; absent: the caller's. */
+  umask?: number;
   oomScoreAdj?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
   seccompFile?: string;
@@ -108,6 +118,8 @@ export interface Stage1Plan {
   /** A network namespace file (made by stage0, CNI already run in it) that PID 1 joins; excludes `net`. */
   netns?: string;
   hostname: string;
+  /** `domainname NAME`: the NIS domain name in the pod's uts namespace (the OCI runtime's). */
+  domainname?: string;
   /** `private-users SHIFT COUNT`: the apps run in a user namespace mapping 0..COUNT-1 to SHIFT.. */
   privateUsers?: { shift: number; count: number };
   /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through that namespace. */
@@ -181,6 +193,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
     ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+    ...(app.umask === undefined ? [] : [line('umask', app.umask.toString(8))]),
     ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
     ...(app.capsPermitted === undefined ? [] : [line('caps-permitted', app.capsPermitted)]),
@@ -188,6 +201,8 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.capsAmbient === undefined ? [] : [line('caps-ambient', app.capsAmbient)]),
     ...(app.rlimits ?? []).map((limit) => line('rlimit', limit.name, limit.soft, limit.hard)),
     ...(app.waitFifo === undefined ? [] : [line('wait-fifo', app.waitFifo)]),
+    ...(app.consoleSocket === undefined ? [] : [line('console-socket', app.consoleSocket)]),
+    ...(app.consoleSize === undefined ? [] : [line('console-size', String(app.consoleSize.rows), String(app.consoleSize.cols))]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
     ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
@@ -207,6 +222,11 @@ export interface EnterPlan {
   startTime: bigint;
   /** The pod's user namespace: the helper checks the app is in it, and joins it. */
   privateUsers?: { shift: number; count: number };
+  /**
+   * `error-fd N`: an empty file the caller opened and passed as fd N, where the helper writes its
+   * failure (the error file's JSON); without it, failures go to stderr only.
+   */
+  errorFd?: number;
   app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile'>;
 }
 
@@ -215,6 +235,7 @@ export function serializeEnterPlan(plan: EnterPlan): string {
     `rkt-stage1-plan ${PLAN_VERSION}`,
     line('enter', String(plan.pid), String(plan.ppid), plan.startTime.toString()),
     ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
+    ...(plan.errorFd === undefined ? [] : [line('error-fd', String(plan.errorFd))]),
     ...appLines(plan.app),
   ];
   return lines.join('\n') + '\n';
@@ -232,6 +253,7 @@ export function serializePlan(plan: Stage1Plan): string {
     ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
     // empty: the pod keeps the host name it inherits (the OCI runtime without a uts namespace)
     ...(plan.hostname === '' ? [] : [line('hostname', plan.hostname)]),
+    ...(plan.domainname === undefined ? [] : [line('domainname', plan.domainname)]),
     ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
     ...(plan.idmaps ?? []).map((dir) => line('idmap', dir)),
     line('root', plan.root),

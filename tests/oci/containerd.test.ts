@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxLayout } from '../support/busybox-layout.js';
+import { parseProbeReport } from '../support/probe-report.js';
 import { RKT_OCI } from '../support/oci-bundle.js';
 import { runCommand, type RktResult } from '../support/run-rkt.js';
 
@@ -86,6 +87,43 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** ctr task kill, then waits until ctr task ls shows the task stopped. */
+async function killTask(id: string, signal: string): Promise<void> {
+  assert.equal((await ctr('task', 'kill', '-s', signal, id)).status, 0);
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const listed = await ctr('task', 'ls');
+    if (new RegExp(`^${id}\\s+\\d+\\s+STOPPED`, 'm').test(listed.stdout)) return;
+    if (Date.now() > deadline) assert.fail(`the task ${id} did not stop: ${listed.stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * ctr with a terminal of its own (`-t` needs one): script(1) runs it on a pty of 40 rows and 120
+ * columns. Once `ready` says the container's process is there (ctr has put its terminal in raw
+ * mode by then), `typed` is written to script's input, which ctr forwards to the container's
+ * terminal. Resolves with what the terminal showed.
+ */
+async function ctrOnTerminal(args: string[], ready: () => Promise<boolean>, typed: string): Promise<RktResult> {
+  const command = ['stty rows 40 cols 120;', 'exec', 'ctr', '-a', socket, '-n', NAMESPACE, ...args].map((word) => (word.endsWith(';') ? word : `'${word}'`)).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<RktResult>((resolve) => child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  for (const deadline = Date.now() + 30_000; !(await ready()); ) {
+    if (Date.now() > deadline || child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.stdin!.write(typed);
+  const result = await exited;
+  clearTimeout(timer);
+  child.stdin!.destroy();
+  return result;
+}
+
 /**
  * Errors rkt-oci reported to containerd (its messages start with "rkt-oci: "). The shim's cleanup
  * after a container is gone runs `delete --force`, which must succeed as runc's does. (containerd
@@ -125,14 +163,7 @@ test('a detached task: rkt-oci holds its state, ctr task kill and delete go thro
   assert.equal(tasks.status, 0, tasks.stderr);
   assert.match(tasks.stdout, new RegExp(`^${parsed.pid}\\b`, 'm'), 'ctr task ps lists the program (rkt-oci ps --format json)');
 
-  assert.equal((await ctr('task', 'kill', 'sleeper')).status, 0);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const listed = await ctr('task', 'ls');
-    if (/sleeper\s+\d+\s+STOPPED/.test(listed.stdout)) break;
-    if (Date.now() > deadline) assert.fail(`the task did not stop: ${listed.stdout}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await killTask('sleeper', 'TERM');
   assert.equal((await ctr('task', 'delete', 'sleeper')).status, 0);
   assert.ok(!fs.existsSync(containerDir), 'rkt-oci delete removed its state');
   assert.equal((await ctr('containers', 'delete', 'sleeper')).status, 0);
@@ -160,15 +191,59 @@ test('ctr task exec: rkt-oci exec --process --detach --pid-file through the help
   const status = await ctr('task', 'exec', '--exec-id', 'p2', 'execs', '/bin/sh', '-c', 'echo hi; exit 5');
   assert.equal(status.status, 5);
   assert.equal(status.stdout, 'hi\n');
+  // The helper's failure before the program runs fails rkt-oci exec itself, with its reason, as
+  // runc's does (not a process that exits 254 at once).
   const missing = await ctr('task', 'exec', '--exec-id', 'p3', 'execs', '/nonexistent');
   assert.notEqual(missing.status, 0);
-  // Either ctr's own report or the helper's, whichever reaches ctr's stderr first: both name it.
-  assert.match(missing.stderr, /exec failed|exec \/nonexistent: No such file or directory/);
-  assert.equal((await ctr('task', 'kill', '-s', 'KILL', 'execs')).status, 0);
-  for (const deadline = Date.now() + 20_000; !/execs\s+\d+\s+STOPPED/.test((await ctr('task', 'ls')).stdout); ) {
-    if (Date.now() > deadline) assert.fail('the task did not stop');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  assert.match(missing.stderr, /OCI runtime exec failed: exec in execs: exec \/nonexistent: No such file or directory/);
+  const own254 = await ctr('task', 'exec', '--exec-id', 'p4', 'execs', '/bin/sh', '-c', 'exit 254');
+  assert.equal(own254.status, 254, 'a program\'s own 254 is its exit status, not a failed exec');
+  await killTask('execs', 'KILL');
   assert.equal((await ctr('task', 'delete', 'execs')).status, 0);
   assert.equal((await ctr('containers', 'delete', 'execs')).status, 0);
+});
+
+test('ctr task exec --user 65534 --cwd /tmp: the user and working directory from containerd\'s process.json', async () => {
+  // The test image has no /tmp (runc, too, refuses a working directory that does not exist): a
+  // tmpfs from --mount provides it.
+  const run = await ctrRun('users', IMAGE, ['-d', '--mount', 'type=tmpfs,src=tmpfs,dst=/tmp,options=nosuid:nodev:mode=1777'], ['/bin/probe', 'sleep', '60']);
+  assert.equal(run.status, 0, run.stderr);
+  const probe = await ctr('task', 'exec', '--exec-id', 'u1', '--user', '65534', '--cwd', '/tmp', 'users', '/bin/probe', '--try-write', '/tmp/mine');
+  assert.equal(probe.status, 0, probe.stderr);
+  const report = JSON.parse(probe.stdout) as { uid: number; gid: number; groups: number[]; cwd: string; tries: Record<string, string> };
+  assert.deepEqual([report.uid, report.gid, report.groups], [65534, 65534, [65534]], 'containerd looked 65534 up in the image\'s /etc/passwd');
+  assert.equal(report.cwd, '/tmp');
+  assert.equal(report.tries['/tmp/mine'], 'ok');
+  const missing = await ctr('task', 'exec', '--exec-id', 'u2', '--cwd', '/nonexistent', 'users', '/bin/probe');
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /OCI runtime exec failed: exec in users: chdir \/nonexistent: No such file or directory/);
+  await killTask('users', 'KILL');
+  assert.equal((await ctr('task', 'delete', 'users')).status, 0);
+  assert.equal((await ctr('containers', 'delete', 'users')).status, 0);
+});
+
+test('ctr run -t and ctr task exec -t: the shim\'s console socket gets the pty; typing reaches the program, its size follows ctr\'s terminal', async () => {
+  started.push('tty');
+  const runState = async () => (await runCommand(RKT_OCI, ['--root', path.join(runcRoot, NAMESPACE), 'state', 'tty'])).stdout.includes('"running"');
+  const run = await ctrOnTerminal(['run', '-t', '--rm', '--runtime', 'io.containerd.runc.v2', '--runc-binary', RKT_OCI, '--runc-root', runcRoot, IMAGE, 'tty', '/bin/probe', '--read-line'], runState, 'hello ctr\n');
+  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+  assert.match(run.stdout, /^hello ctr\r+\n/, 'the container\'s terminal echoed what was typed');
+  const report = parseProbeReport(run.stdout);
+  assert.equal(report.line, 'hello ctr');
+  // containerd resizes the pty (through the master rkt-oci sent it) to ctr's terminal
+  assert.deepEqual(report.tty, { stdin: true, name: '/dev/pts/0', controlling: true, foreground: true, rows: 40, cols: 120 });
+  assert.deepEqual(report.fds, [0, 1, 2]);
+
+  assert.equal((await ctrRun('ttyexec', IMAGE, ['-d'], ['/bin/probe', 'sleep', '60'])).status, 0);
+  const twoProcesses = async () => (await ctr('task', 'ps', 'ttyexec')).stdout.trim().split('\n').length > 2;
+  const exec = await ctrOnTerminal(['task', 'exec', '-t', '--exec-id', 't1', 'ttyexec', '/bin/probe', '--read-line'], twoProcesses, 'hello exec\n');
+  assert.equal(exec.status, 0, `${exec.stdout}\n${exec.stderr}`);
+  const execReport = parseProbeReport(exec.stdout);
+  assert.equal(execReport.line, 'hello exec');
+  assert.deepEqual(execReport.tty, { stdin: true, name: '/dev/pts/0', controlling: true, foreground: true, rows: 40, cols: 120 });
+  assert.equal(execReport.pid, 3);
+  await killTask('ttyexec', 'KILL');
+  assert.equal((await ctr('task', 'delete', 'ttyexec')).status, 0);
+  assert.equal((await ctr('containers', 'delete', 'ttyexec')).status, 0);
+  assert.deepEqual(rktOciErrors(), []);
 });

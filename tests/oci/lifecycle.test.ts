@@ -67,11 +67,7 @@ test('create waits before the program; start runs it; kill stops it; delete remo
 });
 
 test('kill takes signal names and numbers; the process sees the signal', async () => {
-  const config = defaultConfig();
-  config.process.args = ['/bin/probe', 'sleep', '60'];
-  const bundle = makeBundle(config);
-  assert.equal((await root.create('sig', bundle)).status, 0);
-  assert.equal((await root.run('start', 'sig')).status, 0);
+  await root.started('sig', ['/bin/probe', 'sleep', '60']);
   assert.equal((await root.run('kill', 'sig', 'NOPE')).status, 1);
   assert.equal((await root.run('kill', 'sig', '15')).status, 0);
   await root.waitFor('sig', 'stopped');

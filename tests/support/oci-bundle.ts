@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { busyboxLayout } from './busybox-layout.js';
+import { parseProbeReport, type ProbeReport } from './probe-report.js';
 import { REPO_ROOT } from './project-paths.js';
 import { runCommand, type RktResult } from './run-rkt.js';
 
@@ -72,6 +73,36 @@ export class OciRoot {
       fs.closeSync(out);
       fs.closeSync(err);
     }
+  }
+
+  /**
+   * A container of `config` (whose program is the probe) through the whole lifecycle: create,
+   * start, until it has stopped, delete. Returns the probe's report and the states seen.
+   */
+  async probeRun(id: string, config: Config): Promise<{ report: ProbeReport; created: Record<string, unknown>; stopped: Record<string, unknown>; bundle: string }> {
+    const bundle = makeBundle(config);
+    const created = await this.create(id, bundle);
+    if (created.status !== 0) throw new Error(`create ${id}: ${created.stderr}`);
+    const createdState = await this.state(id);
+    const start = await this.run('start', id);
+    if (start.status !== 0) throw new Error(`start ${id}: ${start.stderr}`);
+    const stopped = await this.waitFor(id, 'stopped');
+    const report = parseProbeReport(fs.readFileSync(created.output, 'utf8'));
+    const deleted = await this.run('delete', id);
+    if (deleted.status !== 0) throw new Error(`delete ${id}: ${deleted.stderr}`);
+    return { report, created: createdState, stopped, bundle };
+  }
+
+  /** A running container of the default config with `args` as its program: created and started. */
+  async started(id: string, args: string[]): Promise<string> {
+    const config = defaultConfig();
+    config.process.args = args;
+    const bundle = makeBundle(config);
+    const created = await this.create(id, bundle);
+    if (created.status !== 0) throw new Error(`create ${id}: ${created.stderr}`);
+    const start = await this.run('start', id);
+    if (start.status !== 0) throw new Error(`start ${id}: ${start.stderr}`);
+    return bundle;
   }
 
   async state(id: string): Promise<Record<string, unknown>> {

@@ -26,6 +26,8 @@ export interface ProbeReport {
   egid: number;
   groups: number[];
   hostname: string;
+  /** The NIS domain name (getdomainname), "(none)" when unset. */
+  domainname: string;
   cwd: string;
   argv: string[];
   env: Record<string, string>;
@@ -34,7 +36,13 @@ export interface ProbeReport {
   caps: Record<string, string>;
   noNewPrivs: number;
   seccomp: number;
+  /** Umask from /proc/self/status, four octal digits. */
+  umask: string;
   fds: number[];
+  /** stdin as a terminal: its name, whether it is the controlling terminal and in the foreground, its size. */
+  tty: { stdin: boolean; name: string | null; controlling: boolean; foreground: boolean; rows?: number; cols?: number };
+  /** --read-line: the line read from stdin first (null at end of file). */
+  line?: string | null;
   /** "Max open files" of /proc/self/limits: [soft, hard] as the kernel prints them. */
   nofile: [string, string] | null;
   cgroup: string;

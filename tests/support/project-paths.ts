@@ -12,3 +12,5 @@ export const REPO_ROOT = findRoot();
 export const RKT = path.join(REPO_ROOT, 'dist', 'rkt');
 export const PROBE = path.join(REPO_ROOT, 'native', 'out', 'probe');
 export const SAMPLE_IMAGE = path.join(REPO_ROOT, 'dist', 'sample-image');
+/** The receiving end of --console-socket (native/recvtty). */
+export const RECVTTY = path.join(REPO_ROOT, 'native', 'out', 'recvtty');

@@ -10,11 +10,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { isRktError } from '../../errors/rkt-error.js';
-import { CAPABILITY_NUMBERS } from '../../isolation/capabilities.js';
 import {
   containerPids, containerProcess, containerState, createContainer, execContainer, deleteContainer, killContainer, listContainers, OCI_VERSION, parseSignal, startContainer,
   type RuntimeContext,
 } from '../../oci/oci-container.js';
+import { ociFeatures } from '../../oci/oci-features.js';
 import { ociProcessSchema, type OciProcess } from '../../schema/oci-runtime-config.js';
 import { parseJsonDocument } from '../../schema/parse-json-document.js';
 import { renderTable } from '../render/table.js';
@@ -95,39 +95,16 @@ function oneId(positionals: readonly string[], command: string, extra = 0): stri
   return positionals[0]!;
 }
 
-function features(): unknown {
-  return {
-    ociVersionMin: '1.0.0',
-    ociVersionMax: '1.3.0',
-    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
-    mountOptions: ['bind', 'rbind', 'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'noatime', 'atime', 'remount', 'async', 'defaults'],
-    linux: {
-      namespaces: ['mount', 'pid', 'network', 'ipc', 'uts'],
-      capabilities: Object.keys(CAPABILITY_NUMBERS),
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
-      seccomp: {
-        enabled: true,
-        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
-        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
-        archs: ['SCMP_ARCH_X86_64'],
-        knownFlags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC'],
-        supportedFlags: [],
-      },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
-    },
-    annotations: { 'io.github.rkt.oci.version': VERSION },
-  };
-}
-
 const HELP = `rkt-oci: an OCI runtime (runc's command line) on rkt's stage1 helper
 
 usage: rkt-oci [global flags] COMMAND [flags] ARGS
 
 commands:
-  create [--bundle DIR] [--pid-file FILE] ID   create a container; it waits for start
+  create [--bundle DIR] [--pid-file FILE] [--console-socket SOCKET] ID
+                                               create a container; it waits for start
   start ID                                     run the user program of a created container
-  exec [--process FILE | ARGS...] [--detach] [--pid-file FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID
+  exec [--process FILE | ARGS...] [--detach] [--pid-file FILE] [--tty] [--console-socket SOCKET]
+       [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID
                                                another process in the container (through the helper's enter)
   state ID                                     print the container's state (JSON)
   kill [--all] ID [SIGNAL]                     send SIGNAL (default TERM) to the container
@@ -192,12 +169,17 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
   switch (command) {
     case 'create': {
       const f = parseFlags(args, { values: ['bundle', 'pid-file', 'console-socket', 'preserve-fds'], booleans: ['no-pivot', 'no-new-keyring'], aliases: { b: 'bundle' } }, 'create');
-      if (f.values['console-socket']) throw new UsageError('create: --console-socket (a terminal for the container) is not supported yet');
       if (f.values['preserve-fds'] !== undefined && f.values['preserve-fds'] !== '0') throw new UsageError('create: --preserve-fds is not supported yet');
       if (f.booleans.has('no-pivot')) ctx.debug('create: --no-pivot ignored: rkt always uses pivot_root');
       if (f.booleans.has('no-new-keyring')) ctx.debug('create: --no-new-keyring: rkt never creates a session keyring');
       const notes: string[] = [];
-      await createContainer(ctx, { id: oneId(f.positionals, 'create'), bundle: f.values.bundle ?? process.cwd(), ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}), notes });
+      await createContainer(ctx, {
+        id: oneId(f.positionals, 'create'),
+        bundle: f.values.bundle ?? process.cwd(),
+        ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}),
+        ...(f.values['console-socket'] ? { consoleSocket: f.values['console-socket'] } : {}),
+        notes,
+      });
       for (const note of notes) ctx.debug(note);
       return 0;
     }
@@ -242,7 +224,7 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
       return 0;
     }
     case 'features':
-      process.stdout.write(`${JSON.stringify(features(), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(ociFeatures(VERSION), null, 2)}\n`);
       return 0;
     case 'exec': {
       const f = parseFlags(args, {
@@ -251,7 +233,6 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
         lists: ['env', 'cap', 'additional-gids'],
         aliases: { d: 'detach', t: 'tty', e: 'env', u: 'user', p: 'process', c: 'cap', g: 'additional-gids' },
       }, 'exec');
-      if (f.booleans.has('tty') || f.values['console-socket']) throw new UsageError('exec: a terminal (--tty, --console-socket) is not supported yet');
       if (f.values['preserve-fds'] !== undefined && f.values['preserve-fds'] !== '0') throw new UsageError('exec: --preserve-fds is not supported yet');
       for (const name of ['process-label', 'apparmor', 'cgroup']) if (f.values[name]) throw new UsageError(`exec: --${name} is not supported`);
       const id = f.positionals[0];
@@ -289,7 +270,15 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
         };
       }
       const notes: string[] = [];
-      const status = await execContainer(ctx, { id, process: proc, detach: f.booleans.has('detach'), ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}), notes });
+      if (f.booleans.has('tty')) proc = { ...proc, terminal: true };
+      const status = await execContainer(ctx, {
+        id,
+        process: proc,
+        detach: f.booleans.has('detach'),
+        ...(f.values['pid-file'] ? { pidFile: f.values['pid-file'] } : {}),
+        ...(f.values['console-socket'] ? { consoleSocket: f.values['console-socket'] } : {}),
+        notes,
+      });
       for (const note of notes) ctx.debug(note);
       return status;
     }
