@@ -202,10 +202,8 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
   } finally {
     index.close();
   }
-  // A dependency shared by two branches is stacked once, at its highest place (later wins anyway).
-  const layers = chain.filter((layer, i) => !chain.slice(i + 1).some((later) => later.diffId === layer.diffId));
   const name = checkAppName(request.name ?? defaultAppName(fetched.appNameBase));
-  const layerDirs = await extractLayers(dataDir, layers);
+  const layerDirs = await extractLayers(dataDir, chain);
   const app = manifest.app ?? undefined;
   const exec = {
     ...(app?.exec ? { Entrypoint: app.exec } : {}),

@@ -129,13 +129,15 @@ test('an image with a dependency: the dependency rootfs below, the image above',
   assert.equal(run.stdout.replace(/\r/g, ''), 'from top\nbase\ntop\n');
 });
 
+/** Signs with the trusted key and fetches; the image ID. */
+async function fetchSigned(file: string): Promise<string> {
+  trusted.sign(file);
+  const fetched = await rkt('fetch', '--full', file);
+  assert.equal(fetched.status, 0, fetched.stderr);
+  return fetched.stdout.trim();
+}
+
 test('two levels of dependencies render as the spec says: A -> [B, C], C -> [D] stacks B, D, C, A', async () => {
-  const fetchSigned = async (file: string) => {
-    trusted.sign(file);
-    const fetched = await rkt('fetch', '--full', file);
-    assert.equal(fetched.status, 0, fetched.stderr);
-    return fetched.stdout.trim();
-  };
   const bId = await fetchSigned(await writeAci('dep-b.aci', { name: 'example.com/app/dep-b', version: '1', busybox: true, files: { x: 'B\n', y: 'B\n', only: 'B\n' } }));
   await fetchSigned(await writeAci('dep-d.aci', { name: 'example.com/app/dep-d', version: '3', files: { x: 'D\n', y: 'D\n', z: 'D\n' } }));
   // C names D by name and labels only; A names B by image ID and C by name.
@@ -158,6 +160,49 @@ test('two levels of dependencies render as the spec says: A -> [B, C], C -> [D] 
   const extracted = path.join(work, 'extracted-a');
   assert.equal((await rkt('image', 'extract', '--rootfs-only', aId, extracted)).status, 0);
   assert.deepEqual(fs.readdirSync(extracted).sort(), ['w']);
+});
+
+/** Every path under `dir`, relative, sorted; directories end with `/`. */
+function treeOf(dir: string, under = ''): string[] {
+  return fs.readdirSync(path.join(dir, under), { withFileTypes: true }).flatMap((entry) => {
+    const relative = `${under}/${entry.name}`;
+    return entry.isDirectory() ? [`${relative}/`, ...treeOf(dir, relative)] : [relative];
+  }).sort();
+}
+
+test('pathWhitelist: only the whitelisted paths (and the directories leading to them) survive, filtered by every whitelist above a layer', async () => {
+  // A -> [B, C], C -> [D]; A and C have whitelists, B and D none.
+  await fetchSigned(await writeAci('wl-b.aci', { name: 'example.com/app/wl-b', version: '1', busybox: true, files: { 'b-kept': 'B\n', 'b-dropped': 'B\n' } }));
+  await fetchSigned(await writeAci('wl-d.aci', { name: 'example.com/app/wl-d', version: '1', files: { x: 'D\n', z: 'D\n', 'd-only': 'D\n', 'dir/inner/kept': 'D\n', 'dir/inner/dropped': 'D\n', 'dir/other': 'D\n' } }));
+  await fetchSigned(await writeAci('wl-c.aci', {
+    name: 'example.com/app/wl-c',
+    version: '1',
+    files: { c: 'C\n', 'c-dropped': 'C\n' },
+    dependencies: [{ imageName: 'example.com/app/wl-d', labels: [{ name: 'version', value: '1' }] }],
+    // C's whitelist has neither /z nor /d-only: D's copies are gone from C, so from A too.
+    pathWhitelist: ['/x', '/c', '/dir/inner/kept/', '/bin/sh', '/bin/busybox'],
+  }));
+  const aId = await fetchSigned(await writeAci('wl-a.aci', {
+    name: 'example.com/app/wl-a',
+    version: '1',
+    app: { exec: ['/bin/sh', '-c', 'cat /x /c /a /b-kept /dir/inner/kept; for f in /z /d-only /b-dropped /c-dropped /dir/other /bin/probe; do test -e $f && echo "$f is there"; done; true'], user: '0', group: '0' },
+    files: { a: 'A\n', 'a-dropped': 'A\n' },
+    dependencies: [{ imageName: 'example.com/app/wl-b', labels: [{ name: 'version', value: '1' }] }, { imageName: 'example.com/app/wl-c', labels: [{ name: 'version', value: '1' }] }],
+    pathWhitelist: ['/bin/busybox', '/bin/sh', '/bin/cat', '/etc/passwd', '/etc/group', '/x', '/z', '/d-only', '/c', '/a', '/b-kept', '/dir/inner/kept'],
+  }));
+  const rendered = path.join(work, 'rendered-wl');
+  assert.equal((await rkt('image', 'render', '--rootfs-only', aId, rendered)).status, 0);
+  assert.deepEqual(treeOf(rendered), [
+    '/a', '/b-kept', '/bin/', '/bin/busybox', '/bin/cat', '/bin/sh', '/c', '/dir/', '/dir/inner/', '/dir/inner/kept', '/etc/', '/etc/group', '/etc/passwd', '/x',
+  ]);
+  assert.equal(fs.readFileSync(path.join(rendered, 'x'), 'utf8'), 'D\n');
+  // The app sees the same tree (plus what the runtime mounts).
+  const run = await rkt('run', aId);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.replace(/\r/g, ''), 'D\nC\nA\nB\nD\n');
+  // The whole layers are untouched: B alone still has everything.
+  const b = await rkt('run', '--pull-policy=never', 'example.com/app/wl-b:1', '--exec=/bin/cat', '--', '/b-dropped');
+  assert.equal(b.stdout.replace(/\r/g, ''), 'B\n', b.stderr);
 });
 
 test('image export writes the ACI; fetching it back gives the same image ID', async () => {
