@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { buildAci, compress } from '../support/aci-builder.js';
 import { GpgHome, type TestKey, trustKey } from '../support/gpg-keys.js';
 import { runRkt, startRkt } from '../support/run-rkt.js';
+import { storeContents } from '../support/store-contents.js';
 import { makeDataDir, removeDataDir } from '../support/temp-data-dir.js';
 
 const dataDir = makeDataDir('appc');
@@ -63,15 +64,13 @@ test('a signed ACI (gzip, bzip2, xz or plain) is fetched as sha512-… and runs 
   assert.equal(JSON.parse(manifest.stdout).name, 'example.com/app');
 });
 
-const storedIds = async () => (await rkt('image', 'list', '--no-legend', '--full')).stdout.split('\n').map((line) => line.split(/\s+/)[0]).sort().join(' ');
-
 async function refused(args: string[], code: RegExp, text: RegExp): Promise<void> {
-  const before = await storedIds();
+  const before = await storeContents(dataDir);
   const result = await rkt('--debug', ...args);
   assert.notEqual(result.status, 0, `expected a refusal: ${result.stdout}`);
   assert.match(result.stderr, code);
   assert.match(result.stderr, text);
-  assert.equal(await storedIds(), before, 'nothing was added to the store');
+  assert.deepEqual(await storeContents(dataDir), before, 'nothing was added to the store');
 }
 
 test('refusals: tampered, untrusted key, key of a sibling prefix, malformed signature, unsigned', async () => {
@@ -109,6 +108,28 @@ test('an expired key is refused', async () => {
   const file = await writeAci('old.aci', { name: 'example.com/old', app: APP, busybox: true });
   expired.sign(file);
   await refused(['fetch', file], /ERR_TRUST_KEY_EXPIRED/, /expired on 2020-01-02/);
+});
+
+test('a revoked key is refused, though it signed the image before it was revoked', async () => {
+  const revoking = gpg.makeKey('Revoked <revoked@example.com>');
+  const file = await writeAci('revoked.aci', { name: 'example.com/revoked', app: APP, busybox: true });
+  revoking.sign(file);
+  // The trust store holds the key as published after its revocation certificate was imported.
+  trustKey(local, 'example.com/revoked', revoking, revoking.revoke());
+  await refused(['fetch', file], /ERR_TRUST_KEY_REVOKED/, new RegExp(`signed by key ${revoking.fingerprint} .*, which is revoked`));
+});
+
+test('a vendor key in the system trust store is masked by an empty file of its name in the local one', async () => {
+  const vendor = gpg.makeKey('Vendor <vendor@example.com>');
+  trustKey(system, 'example.com/vendor', vendor);
+  const file = await writeAci('vendor.aci', { name: 'example.com/vendor', app: APP, busybox: true });
+  vendor.sign(file);
+  const mask = trustKey(local, 'example.com/vendor', vendor);
+  fs.writeFileSync(mask, '');
+  await refused(['fetch', file], /ERR_TRUST_KEY_UNTRUSTED/, /no key is trusted for example\.com\/vendor/);
+  fs.rmSync(mask);
+  const unmasked = await rkt('fetch', file);
+  assert.equal(unmasked.status, 0, unmasked.stderr);
 });
 
 test('an image with a dependency: the dependency rootfs below, the image above', async () => {
