@@ -116,6 +116,7 @@ before(async () => {
   await publish('example.com/hello/stranger', '1.0', { busybox: true }, { signer: stranger });
   await publish('example.com/hello/renamed', '1.0', { busybox: true }, { manifestName: 'example.com/hello' });
   await publish('example.com/hello/unsigned', '1.0', { busybox: true }, { signer: null });
+  await publish('example.com/hello/on-unsigned', '1.0', { busybox: true, dependencies: [{ imageName: 'example.com/hello/unsigned', labels: [{ name: 'version', value: '1.0' }] }] });
   await publish('example.com/app', '1.0', { busybox: true }, { signer: appKey });
   await publish('example.com/application', '1.0', { busybox: true }, { signer: appKey });
   await publish('example.com/private/app', '1.0', { busybox: true }, { at: '/private/images' });
@@ -166,6 +167,8 @@ test('done when: rkt trust --prefix example.com/hello KEY, then rkt run example.
   await runRefused('example.com/hello/stranger:1.0', /ERR_TRUST_KEY_UNTRUSTED/, new RegExp(`signed by key ${stranger.fingerprint.slice(-16)}, which is not trusted for example\\.com/hello/stranger`));
   await runRefused('example.com/hello/renamed:1.0', /ERR_TRUST_NAME_MISMATCH/, /names it example\.com\/hello, but example\.com\/hello\/renamed was asked for/);
   await runRefused('example.com/hello/unsigned:1.0', /ERR_TRUST_UNSIGNED_IMAGE/, /has no signature \(looked for https:\/\/example\.com\/images\/example\.com\/hello\/unsigned-1\.0-linux-amd64\.aci\.asc\)/);
+  // A signed, trusted image whose dependency is refused: nothing of either is stored.
+  await runRefused('example.com/hello/on-unsigned:1.0', /ERR_TRUST_UNSIGNED_IMAGE/, /example\.com\/hello\/unsigned\) has no signature/);
   // A key trusted for example.com/app covers example.com/app, never its sibling example.com/application.
   const app = await rkt('trust', '--prefix=example.com/app', '--skip-fingerprint-review', appKey.publicKeyFile);
   assert.equal(app.status, 0, app.stderr);
