@@ -184,8 +184,14 @@ static size_t reap(struct supervisor *s)
 int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umask,
 	      struct applog *logs)
 {
-	struct supervisor sv = {pl, calloc(pl->napps, sizeof(pid_t)), calloc(pl->napps, 1),
-				status_fd, app_umask, logs, 0, 0, 0, {0, 0}};
+	struct supervisor sv = {
+		.pl = pl,
+		.pids = calloc(pl->napps, sizeof *sv.pids),
+		.post_stopping = calloc(pl->napps, sizeof *sv.post_stopping),
+		.status_fd = status_fd,
+		.app_umask = app_umask,
+		.logs = logs,
+	};
 	pid_t *pids = sv.pids;
 	struct pollfd *fds = calloc(1 + 2 * pl->napps, sizeof *fds);
 	size_t live = 0;
