@@ -47,7 +47,7 @@ export async function sweepStore(request: SweepRequest): Promise<SweepResult> {
         const diffId = `${algorithm}:${name.split('.')[0]}`;
         if (!DIGEST_PATTERN.test(diffId) || request.liveDiffIds.has(diffId)) continue;
         await rm(join(dirs.layers, algorithm, name), { recursive: true, force: true });
-        result.layers.push(diffId);
+        if (!result.layers.includes(diffId)) result.layers.push(diffId);
       }
     }
   }
