@@ -1,5 +1,5 @@
-/* app.c: an app's child, between PID 1's fork and the app's execve; plus the fd and signal
- * hygiene the other processes share.
+/* app.c: an app's child, between PID 1's fork and the app's execve (its pre-start hook runs
+ * from here); plus the fd and signal hygiene the other processes share.
  *
  * Order matters: fds are closed first, so nothing can chdir through a leaked directory fd
  * (/proc/self/fd/N as cwd, CVE-2024-21626); then chroot and cwd (verified to be inside the
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void close_between(unsigned lo, unsigned hi)
@@ -144,12 +145,84 @@ static _Noreturn void exec_program(const struct app *a)
 	die("exec", a->exec, err);
 }
 
+struct app hook_process(const struct app *owner, int hook)
+{
+	const struct app *h = owner->hooks[hook];
+	struct app p = *owner;
+
+	p.exec = h->exec;
+	p.argv = h->argv;
+	p.argc = h->argc;
+	p.uid = h->uid;
+	p.gid = h->gid;
+	p.groups = h->groups;
+	p.ngroups = h->ngroups;
+	p.caps_effective = h->caps_effective;
+	p.caps_permitted = h->caps_permitted;
+	p.caps_inheritable = h->caps_inheritable;
+	p.caps_ambient = h->caps_ambient;
+	p.have_caps_effective = h->have_caps_effective;
+	p.have_caps_permitted = h->have_caps_permitted;
+	p.have_caps_inheritable = h->have_caps_inheritable;
+	p.have_caps_ambient = h->have_caps_ambient;
+	p.wait_fifo = NULL; /* a hook never waits for an OCI start */
+	p.wait_fd = -1;
+	p.hooks[HOOK_PRE_START] = p.hooks[HOOK_POST_STOP] = NULL;
+	p.role = hook_names[hook];
+	return p;
+}
+
+/* the app's (or hook's) own ids and capability sets */
+static void become(const struct app *a)
+{
+	if (setgroups(a->ngroups, a->groups) < 0)
+		die("setgroups", a->name, errno);
+	if (setgid(a->gid) < 0)
+		die("setgid", a->name, errno);
+	if (setuid(a->uid) < 0)
+		die("setuid", a->name, errno);
+	isolate_capabilities(a);
+}
+
+/* The pre-start hook runs to its end in the app's root, namespaces, cgroups and limits, under
+ * the app's bounding set, before the app's own ids are taken; the app starts only if it exits 0.
+ * Its failures before execve reach PID 1 first, on the report pipe it shares with us. */
+static void run_pre_start(const struct app *a)
+{
+	struct app h = hook_process(a, HOOK_PRE_START);
+	char reason[80];
+	int ws;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork", a->name, errno);
+	if (pid == 0) {
+		fail_set_context(h.role);
+		become(&h);
+		isolate_seal(&h);
+		exec_program(&h);
+	}
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid", a->name, errno);
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		return;
+	if (WIFEXITED(ws))
+		snprintf(reason, sizeof reason, "exited with status %d; the app was not started",
+			 WEXITSTATUS(ws));
+	else
+		snprintf(reason, sizeof reason, "killed by signal %d; the app was not started",
+			 WTERMSIG(ws));
+	die_reason("pre-start", a->name, ECANCELED, reason);
+}
+
 _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 			const struct applog *log)
 {
 	sigset_t none;
 
 	fail_set_pipe(report_fd);
+	fail_set_context(a->role); /* a post-stop hook's failures say so */
 	/* logged: fds 1 and 2 become the pipes to PID 1 (dup2 leaves them open across exec) */
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
@@ -183,13 +256,9 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	isolate_oom_score_adj(a);
 	isolate_rlimits(a);
 	isolate_bounding_set(a);
-	if (setgroups(a->ngroups, a->groups) < 0)
-		die("setgroups", a->name, errno);
-	if (setgid(a->gid) < 0)
-		die("setgid", a->name, errno);
-	if (setuid(a->uid) < 0)
-		die("setuid", a->name, errno);
-	isolate_capabilities(a);
+	if (a->hooks[HOOK_PRE_START])
+		run_pre_start(a);
+	become(a);
 	isolate_wait(a, report_fd);
 	isolate_seal(a);
 	exec_program(a);

@@ -54,6 +54,9 @@ void applog_pipes(struct applog *l, const char *name)
 	for (int s = 0; s < 2; s++) {
 		int p[2];
 
+		/* a post-stop hook's new pipes replace the app's, which a process it left may hold */
+		if (l->rd[s] >= 0)
+			close(l->rd[s]);
 		if (pipe2(p, O_CLOEXEC) < 0)
 			die("pipe", name, errno);
 		l->rd[s] = p[0];

@@ -18,10 +18,12 @@
 static const char *error_file;
 static int error_fd = -1;
 static int report_pipe = -1;
+static const char *context;
 
 void fail_set_error_file(const char *path) { error_file = path; }
 void fail_set_error_fd(int fd) { error_fd = fd; }
 void fail_set_pipe(int fd) { report_pipe = fd; }
+void fail_set_context(const char *c) { context = c; }
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -131,7 +133,10 @@ _Noreturn void die_reason(const char *what, const char *path, int err, const cha
 
 	memset(&f, 0, sizeof f);
 	f.err = err;
-	copy(f.what, sizeof f.what, what);
+	if (context)
+		snprintf(f.what, sizeof f.what, "%s %s", context, what);
+	else
+		copy(f.what, sizeof f.what, what);
 	copy(f.path, sizeof f.path, path);
 	if (reason)
 		copy(f.reason, sizeof f.reason, reason);

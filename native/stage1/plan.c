@@ -49,6 +49,10 @@ static const struct word namespaces[] = {
 /* where we are, for error messages */
 static const char *plan_file;
 static int lineno;
+/* after `hook NAME`: the hook the following directives describe, until the next hook or app */
+static struct app *current_hook;
+
+const char *const hook_names[NHOOKS] = {"pre-start", "post-stop"};
 
 static _Noreturn void bad(const char *fmt, const char *arg)
 {
@@ -533,6 +537,77 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 	}
 }
 
+/* `hook NAME`: the directives that follow, up to the next `hook` or `app`, describe it */
+static void hook_directive(const struct plan *pl, struct app *a, char **f, int n)
+{
+	int k = 0;
+
+	if (pl->enter)
+		bad("not allowed in an enter plan: hook", NULL);
+	if (n != 1)
+		bad("wrong field count for hook", NULL);
+	while (k < NHOOKS && strcmp(hook_names[k], f[0]) != 0)
+		k++;
+	if (k == NHOOKS)
+		bad("unknown hook: %s", f[0]);
+	if (a->hooks[k])
+		bad("repeated hook: %s", f[0]);
+	a->hooks[k] = calloc(1, sizeof *a->hooks[k]);
+	if (!a->hooks[k])
+		die("plan", plan_file, ENOMEM);
+	a->hooks[k]->name = a->name;
+	current_hook = a->hooks[k];
+}
+
+/* A hook has its own program, ids and capability sets; the rest is its app's, whose own
+ * directives therefore come before its hooks. */
+static int hook_allows(const char *d)
+{
+	static const char *const allowed[] = {"exec", "arg", "uid", "gid", "groups",
+		"caps-effective", "caps-permitted", "caps-inheritable", "caps-ambient", NULL};
+
+	for (const char *const *w = allowed; *w; w++)
+		if (strcmp(*w, d) == 0)
+			return 1;
+	return 0;
+}
+
+static void app_line(const struct plan *pl, struct app *a, const char *d, char **f, int n)
+{
+	if (strcmp(d, "hook") == 0) {
+		hook_directive(pl, a, f, n);
+	} else if (current_hook) {
+		if (!hook_allows(d))
+			bad("not allowed in a hook (the app's own directives come before its hooks): %s", d);
+		app_directive(pl, current_hook, d, f, n);
+	} else {
+		app_directive(pl, a, d, f, n);
+	}
+}
+
+/* the other sets are given relative to the effective one; alone they mean nothing */
+static void check_caps(const struct app *a, const char *what)
+{
+	if ((a->have_caps_permitted || a->have_caps_inheritable || a->have_caps_ambient) &&
+	    !a->have_caps_effective)
+		bad("%s: caps-permitted, caps-inheritable, caps-ambient need caps-effective", what);
+}
+
+static void check_hooks(const struct app *a)
+{
+	for (int k = 0; k < NHOOKS; k++) {
+		const struct app *h = a->hooks[k];
+		char what[300];
+
+		if (!h)
+			continue;
+		snprintf(what, sizeof what, "app %s, hook %s", a->name, hook_names[k]);
+		if (!h->exec || !h->argc || !h->have_uid || !h->have_gid)
+			bad("%s lacks one of exec, arg, uid, gid", what);
+		check_caps(h, what);
+	}
+}
+
 static void check_enter(struct plan *pl)
 {
 	struct app *a = pl->apps;
@@ -562,9 +637,11 @@ static void check(struct plan *pl)
 		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
 	if (pl->nidmaps && !pl->userns_count)
 		bad("idmap needs private-users", NULL);
-	for (size_t i = 0; i < pl->napps; i++)
+	for (size_t i = 0; i < pl->napps; i++) {
 		if (pl->apps[i].devices_prog && pl->apps[i].ncgroups != 1)
 			bad("devices-bpf needs exactly one cgroup (v2): app %s", pl->apps[i].name);
+		check_hooks(&pl->apps[i]);
+	}
 	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
 	if (!(pl->ns_flags & CLONE_NEWNS))
 		bad("namespaces must include mount", NULL);
@@ -577,14 +654,12 @@ static void check(struct plan *pl)
 		bad("no app", NULL);
 	for (size_t i = 0; i < pl->napps; i++) {
 		struct app *a = &pl->apps[i];
+		char what[300];
 
 		if (!a->root || !a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
 			bad("app %s lacks one of app-root, exec, arg, cwd, uid, gid", a->name);
-		/* the other sets are given relative to the effective one; alone they mean nothing */
-		if ((a->have_caps_permitted || a->have_caps_inheritable || a->have_caps_ambient) &&
-		    !a->have_caps_effective)
-			bad("app %s: caps-permitted, caps-inheritable, caps-ambient need caps-effective",
-			    a->name);
+		snprintf(what, sizeof what, "app %s", a->name);
+		check_caps(a, what);
 		if (!a->envp) {
 			a->envp = grow(NULL, 0, sizeof *a->envp);
 			a->envp[0] = NULL;
@@ -673,8 +748,9 @@ void plan_load(const char *path, struct plan *pl, int enter)
 			pl->apps[pl->napps].console_fd = -1;
 			pl->apps[pl->napps].userns_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
+			current_hook = NULL;
 		} else if (pl->napps) {
-			app_directive(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);
+			app_line(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);
 		} else {
 			pod_directive(pl, f[0], f + 1, n - 1);
 		}

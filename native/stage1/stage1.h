@@ -6,7 +6,7 @@
  *   pod.c        the pod's PID 1: namespaces, hostname, lo, then rootfs and supervise
  *   rootfs.c     in-root path resolution, mounts, mkdir, symlink, pivot_root
  *   supervise.c  PID 1 as supervisor: start apps, reap, forward signals, record statuses
- *   app.c        an app's child between fork and execve
+ *   app.c        an app's child between fork and execve, its pre-start hook included
  *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
  *   isolate.c    cgroups, capabilities, no_new_privs, seccomp: the app's last steps
  *   enter.c      `rkt-stage1 enter`: a command inside a running app, with the app's isolation
@@ -49,6 +49,10 @@ struct rlimit_entry {
 	uint64_t soft, hard;
 };
 
+/* an app's hooks (`hook pre-start`, `hook post-stop`) */
+enum { HOOK_PRE_START, HOOK_POST_STOP, NHOOKS };
+extern const char *const hook_names[NHOOKS];
+
 struct app {
 	char *name, *root, *exec, *cwd;
 	char **argv;          /* NULL-terminated */
@@ -87,6 +91,8 @@ struct app {
 	char *devices_file;     /* `devices-bpf`: an eBPF device program for the app's v2 cgroup */
 	unsigned char *devices_prog;
 	size_t devices_len;     /* instructions */
+	struct app *hooks[NHOOKS]; /* only exec, argv, ids, groups and caps-* are set in a hook */
+	const char *role;       /* a hook's process (hook_process): its name, for errors; else NULL */
 };
 
 /* applog.c: one app's log state in PID 1 (stream 0 is stdout, 1 is stderr) */
@@ -142,6 +148,7 @@ void fail_set_pipe(int fd);                   /* PID 1 / app child: send records
 _Noreturn void die(const char *what, const char *path, int err);
 _Noreturn void die_reason(const char *what, const char *path, int err, const char *reason);
 _Noreturn void fail_exit(const struct failure *f); /* report or send f, exit 254 */
+void fail_set_context(const char *context);   /* a hook's process: "pre-start exec", not "exec" */
 void fail_report(const struct failure *f);    /* stderr line + error file */
 int fail_receive(int fd, struct failure *f);  /* 1 if a whole record was read from fd */
 void fail_send(int fd, const struct failure *f);
@@ -194,5 +201,7 @@ void console_attach(const struct app *app);        /* app child after chroot: pt
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
 _Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask,
 			const struct applog *log);
+/* app.c: what runs a hook of owner: the owner's isolation, the hook's program, ids and caps */
+struct app hook_process(const struct app *owner, int hook);
 
 #endif

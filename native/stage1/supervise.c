@@ -5,7 +5,9 @@
  * Then one poll loop takes signals synchronously through a signalfd (they stay blocked, so
  * no handler runs concurrently with anything) and the logged apps' output pipes (applog.c):
  * SIGCHLD reaps every child, apps and re-parented orphans alike; SIGTERM, SIGINT, SIGHUP and
- * SIGQUIT are forwarded to the live apps. */
+ * SIGQUIT are forwarded to the live apps. An app with a post-stop hook is not gone when it
+ * exits: its status is written, and the hook is started in its place (same log, same signals)
+ * and waited for too. */
 #include "stage1.h"
 
 #include <errno.h>
@@ -107,14 +109,61 @@ static int ms_left(const struct timespec *deadline)
 	return ms < 0 ? 0 : (int)ms;
 }
 
-/* Reaps what has exited; returns the number of apps among them. */
-static size_t reap(const struct plan *pl, pid_t *pids, int status_fd, struct applog *logs,
-		   int *failed, int *pod_status, int *killing, struct timespec *deadline)
+/* What PID 1 keeps about the apps while it supervises them. */
+struct supervisor {
+	const struct plan *pl;
+	pid_t *pids;          /* each app's process (or its post-stop hook's); 0 once gone */
+	char *post_stopping;  /* pids[i] is app i's post-stop hook */
+	int status_fd;
+	mode_t app_umask;
+	struct applog *logs;
+	int failed, pod_status, killing;
+	struct timespec deadline; /* when the apps still running after a failure get SIGKILL */
+};
+
+/* The first failure decides the pod's status and stops the others. */
+static void app_failed(struct supervisor *s, int st)
+{
+	s->failed = 1;
+	s->pod_status = st;
+	signal_apps(s->pids, s->pl->napps, SIGTERM);
+	if (clock_gettime(CLOCK_MONOTONIC, &s->deadline) < 0)
+		die("clock_gettime", "-", errno);
+	s->deadline.tv_sec += KILL_AFTER_SECONDS;
+	s->killing = 1;
+}
+
+/* App i's process has exited with st; returns 1 if the app is gone, 0 if its post-stop hook
+ * now runs in its place. */
+static int app_exited(struct supervisor *s, size_t i, int st)
+{
+	const struct app *a = &s->pl->apps[i];
+	char name[300];
+
+	if (s->post_stopping[i]) { /* the hook's status, beside the app's */
+		s->post_stopping[i] = 0;
+		snprintf(name, sizeof name, "%s.post-stop", a->name);
+		write_status(s->status_fd, name, st);
+		return 1;
+	}
+	write_status(s->status_fd, a->name, st);
+	if (st != 0 && !s->failed)
+		app_failed(s, st);
+	if (!a->hooks[HOOK_POST_STOP])
+		return 1;
+	struct app hook = hook_process(a, HOOK_POST_STOP);
+	s->pids[i] = start_app(&hook, s->app_umask, s->pids, s->pl->napps, &s->logs[i], s->status_fd);
+	s->post_stopping[i] = 1;
+	return 0;
+}
+
+/* Reaps what has exited; returns the number of apps that are gone. */
+static size_t reap(struct supervisor *s)
 {
 	size_t gone = 0;
 
 	for (;;) {
-		int ws, st;
+		int ws;
 		pid_t pid = waitpid(-1, &ws, WNOHANG);
 		size_t i;
 
@@ -124,40 +173,35 @@ static size_t reap(const struct plan *pl, pid_t *pids, int status_fd, struct app
 			continue;
 		if (pid < 0)
 			die("waitpid", "-", errno);
-		for (i = 0; i < pl->napps && pids[i] != pid; i++)
+		for (i = 0; i < s->pl->napps && s->pids[i] != pid; i++)
 			;
-		if (i == pl->napps)
+		if (i == s->pl->napps)
 			continue; /* an orphan that was re-parented to us */
-		pids[i] = 0;
-		gone++;
+		s->pids[i] = 0;
 		/* what the app wrote before it exited is in the pipes: log it before its status */
-		applog_flush(&logs[i]);
-		st = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-		write_status(status_fd, pl->apps[i].name, st);
-		if (st != 0 && !*failed) {
-			/* the first failure decides the pod's status and stops the others */
-			*failed = 1;
-			*pod_status = st;
-			signal_apps(pids, pl->napps, SIGTERM);
-			if (clock_gettime(CLOCK_MONOTONIC, deadline) < 0)
-				die("clock_gettime", "-", errno);
-			deadline->tv_sec += KILL_AFTER_SECONDS;
-			*killing = 1;
-		}
+		applog_flush(&s->logs[i]);
+		gone += (size_t)app_exited(s, i, WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
 	}
 }
 
 int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umask,
 	      struct applog *logs)
 {
-	pid_t *pids = calloc(pl->napps, sizeof *pids);
+	struct supervisor sv = {
+		.pl = pl,
+		.pids = calloc(pl->napps, sizeof *sv.pids),
+		.post_stopping = calloc(pl->napps, sizeof *sv.post_stopping),
+		.status_fd = status_fd,
+		.app_umask = app_umask,
+		.logs = logs,
+	};
+	pid_t *pids = sv.pids;
 	struct pollfd *fds = calloc(1 + 2 * pl->napps, sizeof *fds);
 	size_t live = 0;
-	int pod_status = 0, failed = 0, killing = 0, sfd;
-	struct timespec deadline = {0, 0};
+	int sfd;
 	sigset_t set;
 
-	if (!pids || !fds)
+	if (!pids || !sv.post_stopping || !fds)
 		die("calloc", "-", ENOMEM);
 	for (size_t i = 0; i < pl->napps; i++, live++) {
 		pids[i] = start_app(&pl->apps[i], app_umask, pids, i, &logs[i], status_fd);
@@ -186,11 +230,11 @@ int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umas
 					fds[n++].events = POLLIN;
 				}
 		/* checked before polling: a steady flow of output must not postpone it */
-		if (killing && ms_left(&deadline) == 0) { /* the grace period is over */
+		if (sv.killing && ms_left(&sv.deadline) == 0) { /* the grace period is over */
 			signal_apps(pids, pl->napps, SIGKILL);
-			killing = 0;
+			sv.killing = 0;
 		}
-		rc = poll(fds, n, killing ? ms_left(&deadline) : -1);
+		rc = poll(fds, n, sv.killing ? ms_left(&sv.deadline) : -1);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
@@ -215,11 +259,10 @@ int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umas
 			if (got != (ssize_t)sizeof si)
 				die("read", "signalfd", got < 0 ? errno : EIO);
 			if (si.ssi_signo == SIGCHLD)
-				live -= reap(pl, pids, status_fd, logs, &failed, &pod_status, &killing,
-					     &deadline);
+				live -= reap(&sv);
 			else
 				signal_apps(pids, pl->napps, (int)si.ssi_signo);
 		}
 	}
-	return pod_status;
+	return sv.pod_status;
 }

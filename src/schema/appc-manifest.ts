@@ -40,7 +40,7 @@ const mountPointSchema = z.object({
 
 const eventHandlerSchema = z.object({
   name: z.enum(['pre-start', 'post-stop']),
-  exec: z.array(z.string()).check(z.minLength(1)),
+  exec: z.array(z.string()).check(z.minLength(1), z.refine((exec) => exec[0] !== '', 'exec[0] must name a program')),
 });
 
 const isolatorSchema = z.object({ name: acIdentifierSchema, value: z.unknown() });
@@ -51,7 +51,7 @@ export const appcAppSchema = z.object({
   user: z.string().check(z.minLength(1, 'is required')),
   group: z.string().check(z.minLength(1, 'is required')),
   supplementaryGIDs: z.optional(z.array(z.number().check(z.int(), z.minimum(0), z.maximum(4294967294)))),
-  eventHandlers: z.optional(z.array(eventHandlerSchema)),
+  eventHandlers: z.optional(z.array(eventHandlerSchema).check(z.refine((handlers) => new Set(handlers.map((h) => h.name)).size === handlers.length, 'there may be only one event handler of each name'))),
   workingDirectory: z.optional(z.string().check(z.regex(/^\//, 'must be an absolute path'))),
   environment: z.optional(namedValues('environment variable', [], z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a C identifier')))),
   isolators: z.optional(z.array(isolatorSchema)),
@@ -83,6 +83,7 @@ export const appcImageManifestSchema = z.object({
 export type AppcImageManifest = z.infer<typeof appcImageManifestSchema>;
 export type AppcApp = z.infer<typeof appcAppSchema>;
 export type AppcDependency = z.infer<typeof dependencySchema>;
+export type AppcEventHandler = z.infer<typeof eventHandlerSchema>;
 
 export function labelOf(manifest: Pick<AppcImageManifest, 'labels'>, name: string): string | undefined {
   return manifest.labels?.find((label) => label.name === name)?.value;

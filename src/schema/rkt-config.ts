@@ -6,13 +6,19 @@ import * as z from 'zod/mini';
 
 const credentialsSchema = z.object({ user: z.optional(z.string()), password: z.optional(z.string()), token: z.optional(z.string()) });
 
-export const authConfigSchema = z.object({
-  rktKind: z.literal('auth'),
-  rktVersion: z.literal('v1'),
-  domains: z.array(z.string()).check(z.minLength(1)),
-  type: z.enum(['basic', 'oauth', 'aws']),
-  credentials: credentialsSchema,
-});
+export const authConfigSchema = z
+  .object({
+    rktKind: z.literal('auth'),
+    rktVersion: z.literal('v1'),
+    domains: z.array(z.string()).check(z.minLength(1)),
+    type: z.enum(['basic', 'oauth', 'aws']),
+    credentials: credentialsSchema,
+  })
+  .check(
+    z.refine((entry) => entry.type !== 'basic' || (entry.credentials.user !== undefined && entry.credentials.password !== undefined), 'type "basic" needs credentials.user and credentials.password'),
+    // The token goes into a header as it is: printable ASCII only, so no line break can inject another.
+    z.refine((entry) => entry.type !== 'oauth' || (entry.credentials.token !== undefined && /^[\x21-\x7e]+$/.test(entry.credentials.token)), 'type "oauth" needs credentials.token, printable ASCII without spaces'),
+  );
 
 export const dockerAuthConfigSchema = z.object({
   rktKind: z.literal('dockerAuth'),

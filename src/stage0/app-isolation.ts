@@ -7,7 +7,8 @@
 import { boundingSet, capabilityMask, CAPABILITY_NUMBERS, formatCapabilityMask } from '../isolation/capabilities.js';
 import { compileSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
 import { seccompProfile } from '../isolation/seccomp-profile.js';
-import type { AppPlan, RlimitPlan } from '../stage1/stage1-plan.js';
+import type { AppcEventHandler } from '../schema/appc-manifest.js';
+import type { AppPlan, HookPlan, RlimitPlan } from '../stage1/stage1-plan.js';
 import type { SpecApp } from './prepare-pod.js';
 
 export interface AppIsolation {
@@ -38,4 +39,23 @@ export function appIsolation(app: Pick<SpecApp, 'uid' | 'isolators'>, insecure: 
   plan.noNewPrivs = true;
   const profile = seccompProfile(isolators.seccomp, bounding);
   return profile ? { plan, seccompProgram: encodeProgram(compileSeccomp(profile)) } : { plan };
+}
+
+/**
+ * An appc image's event handlers as the app's stage1 hooks. rkt ran them privileged (systemd's
+ * `PermissionsStartOnly`, reference §4.4): as root whoever the app runs as, with no supplementary
+ * groups and the capabilities a root app of the pod gets (its bounding set, effective; none given
+ * with `--insecure-options=capabilities`, as for the app). Everything else is the app's own
+ * isolation, which the helper applies to a hook as to its app.
+ */
+export function eventHandlerHooks(handlers: readonly AppcEventHandler[], isolation: Pick<AppPlan, 'capsBounding'>): HookPlan[] {
+  return handlers.map((handler) => ({
+    name: handler.name,
+    exec: handler.exec[0]!,
+    argv: [...handler.exec],
+    uid: 0,
+    gid: 0,
+    groups: [],
+    ...(isolation.capsBounding === undefined ? {} : { capsEffective: isolation.capsBounding }),
+  }));
 }

@@ -4,7 +4,8 @@
  * `layer`, whose diff_id is its own digest: the image ID). Its rootfs is extracted like any layer,
  * by the chrooted extraction child, which keeps only `rootfs/`. Dependencies are other stored
  * images; the layers of an image are its dependencies' layers, depth-first in the order listed,
- * then its own (appc ace.md "Filesystem Setup", reference §3.5).
+ * then its own, each cut down to the pathWhitelists that apply to it (appc ace.md "Filesystem
+ * Setup", reference §3.5).
  */
 import { RktError } from '../errors/rkt-error.js';
 import { appcStoreName } from '../image/image-reference.js';
@@ -12,6 +13,7 @@ import { type AppcDependency, type AppcImageManifest, appcImageManifestSchema, l
 import { parseJsonDocument } from '../schema/parse-json-document.js';
 import type { ImageIndex, ImageRecord } from '../store/image-index.js';
 import { readStoredBlob } from '../store/stored-blob.js';
+import { normalizeWhitelistPath } from '../store/prune-to-whitelist.js';
 import type { StoredLayer } from '../store/stored-image.js';
 
 /** A dependency tree deeper than this is a loop or a hostile image. */
@@ -48,13 +50,40 @@ export function ownAppcLayer(index: ImageIndex, record: ImageRecord): StoredLaye
   return { digest: blob.digest, size: blob.size, mediaType: blob.mediaType, diffId: blob.diffId ?? blob.digest };
 }
 
-/** The image's layers, bottom first: dependencies depth-first in order, the image itself last. */
-export async function appcLayerChain(dataDir: string, index: ImageIndex, record: ImageRecord, depth = 0, path: string[] = []): Promise<StoredLayer[]> {
-  if (depth > MAX_DEPENDENCY_DEPTH || path.includes(record.id)) {
+/** A layer of an appc image's stack, with the pathWhitelist that applies at its place, if any. */
+export interface AppcLayer extends StoredLayer {
+  pathWhitelist?: string[];
+}
+
+/**
+ * The image's layers, bottom first: dependencies depth-first in the order listed, the image itself
+ * last. Each place of a layer is filtered by every non-empty pathWhitelist on its way up, its own
+ * image's and those of the images that depend on it (ace.md: "the file can be filtered by any of
+ * the pathWhitelist of the image itself and the images depending on the image"): by their
+ * intersection. A layer that comes twice with the same filter is stacked once, at its highest
+ * place (the later one wins anyway); with different filters, at each place (ace.md's D, B, D, C, A).
+ */
+export async function appcLayerChain(dataDir: string, index: ImageIndex, record: ImageRecord): Promise<AppcLayer[]> {
+  const chain = await layersOf(dataDir, index, record, { depth: 0, path: [], whitelists: [] });
+  const place = (layer: AppcLayer) => `${layer.diffId} ${JSON.stringify(layer.pathWhitelist ?? null)}`;
+  return chain.filter((layer, i) => !chain.slice(i + 1).some((later) => place(later) === place(layer)));
+}
+
+interface ChainPosition {
+  depth: number;
+  /** Image IDs from the top down to here: a loop is refused. */
+  path: string[];
+  /** The non-empty whitelists of the images above. */
+  whitelists: string[][];
+}
+
+async function layersOf(dataDir: string, index: ImageIndex, record: ImageRecord, at: ChainPosition): Promise<AppcLayer[]> {
+  if (at.depth > MAX_DEPENDENCY_DEPTH || at.path.includes(record.id)) {
     throw new RktError('image', 'ERR_APPC_DEPENDENCY_LOOP', `image ${record.name}: its dependencies loop or are more than ${MAX_DEPENDENCY_DEPTH} levels deep`);
   }
   const { manifest } = await readAppcManifest(dataDir, record);
-  const layers: StoredLayer[] = [];
+  const whitelists = manifest.pathWhitelist?.length ? [...at.whitelists, manifest.pathWhitelist] : at.whitelists;
+  const layers: AppcLayer[] = [];
   for (const dependency of manifest.dependencies ?? []) {
     const found = findDependency(index, dependency);
     if (found === undefined) {
@@ -62,8 +91,15 @@ export async function appcLayerChain(dataDir: string, index: ImageIndex, record:
         hint: `fetch it (rkt fetch ${dependency.imageName}), or fetch ${record.name} again`,
       });
     }
-    layers.push(...(await appcLayerChain(dataDir, index, found, depth + 1, [...path, record.id])));
+    layers.push(...(await layersOf(dataDir, index, found, { depth: at.depth + 1, path: [...at.path, record.id], whitelists })));
   }
-  layers.push(ownAppcLayer(index, record));
+  const own = ownAppcLayer(index, record);
+  layers.push(whitelists.length === 0 ? own : { ...own, pathWhitelist: intersection(whitelists) });
   return layers;
+}
+
+/** The paths every whitelist names, normalized and sorted. */
+function intersection(whitelists: readonly string[][]): string[] {
+  const [first, ...rest] = whitelists.map((list) => new Set(list.map(normalizeWhitelistPath)));
+  return [...first!].filter((path) => rest.every((set) => set.has(path))).sort();
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { readAciFile } from '../image/aci-file.js';
 import { discover } from '../image/appc/appc-discovery.js';
-import { type AppcHttp, cacheMaxAge, download, getSmall } from '../image/appc/appc-http.js';
+import { APPC_AUTH_HINT, type AppcHttp, aciFetchError, cacheMaxAge, getSmall } from '../image/appc/appc-http.js';
 import { type AppcNameReference, type AppcReference, appcStoreName } from '../image/image-reference.js';
 import { type AppcImageManifest, labelOf } from '../schema/appc-manifest.js';
 import { MEDIA_TYPE } from '../schema/media-types.js';
@@ -23,6 +23,7 @@ import { trustedKeysFor } from '../trust/keystore.js';
 import { verifyDetachedSignature } from '../trust/verify-signature.js';
 import { MAX_DEPENDENCY_DEPTH, appcLayerChain, dependencyLabels, findDependency, manifestStoreName, readAppcManifest } from './appc-image.js';
 import { extractLayers } from './import-image.js';
+import { downloadAci } from './download-aci.js';
 import type { AppcAccess, RegistryAccess } from './registry-access.js';
 import { createHash } from 'node:crypto';
 
@@ -70,6 +71,7 @@ export function appcHttp(access: RegistryAccess | undefined): AppcHttp {
   return {
     allowHttp: access?.insecureHttp ?? false,
     tls: { insecureTls: access?.insecureTls ?? false, ...(access?.appc?.extraCa ? { extraCa: access.appc.extraCa } : {}), ...(connectTo ? { connectTo } : {}) },
+    ...(access?.appc?.authorizationFor ? { authorizationFor: access.appc.authorizationFor } : {}),
   };
 }
 
@@ -183,11 +185,12 @@ async function importAci(context: Context, input: ImportInput): Promise<ImageRec
     }
     await verifyDetachedSignature({ file: input.raw, signature: input.signature.bytes, signatureWhere: input.signature.where, imageName: manifest.name, keys });
   }
+  // Dependencies first: if one of them is refused, nothing of this image is in the store either.
+  await fetchDependencies(context, manifest, input.depth ?? 0);
   const manifestDigest = `sha256:${createHash('sha256').update(aci.manifestBytes).digest('hex')}`;
   const { dataDir } = context;
   await ingestBlob({ dataDir, digest: manifestDigest, size: aci.manifestBytes.length, open: bytesBlobOpener(aci.manifestBytes) });
   if (!(await hasBlob(dataDir, aci.digest, aci.size))) await ingestBlob({ dataDir, digest: aci.digest, size: aci.size, open: fileBlobOpener(aci.tarPath) });
-  await fetchDependencies(context, manifest, input.depth ?? 0);
   const record = context.index.recordImage({
     id: aci.digest,
     name: input.storeName ?? manifestStoreName(manifest),
@@ -237,8 +240,10 @@ async function fromStore(context: Context, record: ImageRecord): Promise<{ recor
   return { record, fromStore: true };
 }
 
+/** The signature, or undefined when there is none (any answer but 200, 401 and 403). */
 async function getSignature(context: Context, url: URL): Promise<{ bytes: Buffer; where: string } | undefined> {
   const answer = await getSmall(url, context.http, MAX_SIGNATURE_BYTES);
+  if (answer.status === 401 || answer.status === 403) throw aciFetchError(url, `GET ${url.href} answered ${answer.status}`, { hint: APPC_AUTH_HINT });
   return answer.body === undefined ? undefined : { bytes: answer.body, where: url.href };
 }
 
@@ -251,8 +256,7 @@ async function fetchRemote(context: Context, aciUrl: string, ascUrl: string, ext
   if (usable && remote!.cacheMaxAge !== undefined && remote!.downloadTime + remote!.cacheMaxAge * 1000 > Date.now()) return fromStore(context, cached);
   return withWorkDir(context, async (dir) => {
     const raw = join(dir, 'image.aci');
-    const url = new URL(aciUrl);
-    const answer = await download(url, raw, context.http, usable ? remote!.etag : undefined);
+    const answer = await downloadAci(context.dataDir, new URL(aciUrl), context.http, raw, usable ? remote!.etag : undefined);
     const etag = typeof answer.headers.etag === 'string' ? answer.headers.etag : undefined;
     const maxAge = cacheMaxAge(answer.headers);
     if (answer.status === 304 && usable) {

@@ -69,7 +69,10 @@ export async function importImage(request: ImportRequest, index: ImageIndex): Pr
   });
 }
 
-/** Extracts the layers from their stored blobs (once per diff_id); returns their rootfs directories. */
-export function extractLayers(dataDir: string, layers: readonly { digest: string; size: number; mediaType: string; diffId: string }[]): Promise<string[]> {
+/**
+ * Extracts the layers from their stored blobs (once per diff_id, and per appc pathWhitelist);
+ * returns their rootfs directories.
+ */
+export function extractLayers(dataDir: string, layers: readonly { digest: string; size: number; mediaType: string; diffId: string; pathWhitelist?: readonly string[] }[]): Promise<string[]> {
   return Promise.all(layers.map((layer) => ensureLayer({ dataDir, blobPath: blobPath(dataDir, layer.digest), ...layer })));
 }

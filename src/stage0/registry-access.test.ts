@@ -26,6 +26,20 @@ describe('registryAccess', () => {
     assert.equal(access.credentialsFor('quay.io'), undefined);
   });
 
+  it('gives appc fetches the auth.d "auth" header of the URL\'s host (and port) only; refuses "aws" by name', () => {
+    const local = path.join(base, 'appc-auth');
+    fs.mkdirSync(path.join(local, 'auth.d'), { recursive: true });
+    const entry = (domains: string[], type: string, credentials: object) => JSON.stringify({ rktKind: 'auth', rktVersion: 'v1', domains, type, credentials });
+    fs.writeFileSync(path.join(local, 'auth.d', 'a.json'), entry(['example.com'], 'basic', { user: 'alice', password: 'pa:ss' }));
+    fs.writeFileSync(path.join(local, 'auth.d', 'b.json'), entry(['example.com:8443'], 'oauth', { token: 'tok' }));
+    fs.writeFileSync(path.join(local, 'auth.d', 'c.json'), entry(['aws.example.com'], 'aws', {}));
+    const authorizationFor = registryAccess(new Set(), { system: path.join(base, 'none'), local }, path.join(base, 'missing.json')).appc!.authorizationFor!;
+    assert.equal(authorizationFor(new URL('https://example.com/x.aci')), `Basic ${Buffer.from('alice:pa:ss').toString('base64')}`);
+    assert.equal(authorizationFor(new URL('https://example.com:8443/x.aci')), 'Bearer tok');
+    assert.equal(authorizationFor(new URL('https://mirror.example.com/x.aci')), undefined);
+    assert.throws(() => authorizationFor(new URL('https://aws.example.com/x.aci')), { code: 'ERR_CONFIG_UNSUPPORTED' });
+  });
+
   it('works without any configuration', () => {
     const access = registryAccess(new Set(), { system: path.join(base, 'a'), local: path.join(base, 'b') }, path.join(base, 'missing.json'));
     assert.equal(access.credentialsFor('docker.io'), undefined);

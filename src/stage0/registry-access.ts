@@ -2,10 +2,15 @@
  * How rkt may talk to registries: `--insecure-options=http` and `tls`, and credentials per registry
  * host from rkt's `auth.d` `dockerAuth` files (first), then `~/.docker/config.json` (`auths`, with
  * `auth` as base64 `user:password`). Docker Hub is known there as `https://index.docker.io/v1/`.
+ * For appc fetches (discovery, ACIs, signatures, keys): the trust store, and auth.d `auth` entries
+ * per host.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RktError } from '../errors/rkt-error.js';
+import { basicAuthorization } from '../image/registry/registry-auth.js';
+import type { AuthConfig } from '../schema/rkt-config.js';
 import type { InsecureOption } from './insecure-options.js';
 import { loadRktConfig, type ConfigDirs } from './rkt-config.js';
 
@@ -25,6 +30,8 @@ export interface RegistryAccess {
 export interface AppcAccess {
   /** `--insecure-options=image`: accept images without a verified signature. */
   insecureImage: boolean;
+  /** The Authorization header auth.d `auth` entries give a URL's host (`basic` or `oauth`), if any. */
+  authorizationFor?: (url: URL) => string | undefined;
   trustDirs: { system: string; local: string };
   /** PEM of extra CAs for HTTPS (the file named by SSL_CERT_FILE), added to Node's roots. */
   extraCa?: string;
@@ -66,8 +73,32 @@ function dockerConfigCredentials(file: string): Map<string, RegistryCredentials>
   return found;
 }
 
+/**
+ * rkt's auth.d `auth` entries as Authorization headers, by the host of the URL (with its port when
+ * the URL has one), as rkt matched them: `basic` sends user and password, `oauth` the token as a
+ * bearer token. `aws` (request signing) is refused by name rather than skipped.
+ */
+function appcAuthorization(auth: ReadonlyMap<string, AuthConfig>): (url: URL) => string | undefined {
+  return (url) => {
+    const entry = auth.get(url.host);
+    if (entry === undefined) return undefined;
+    const { credentials } = entry;
+    switch (entry.type) {
+      case 'basic':
+        return basicAuthorization({ username: credentials.user!, password: credentials.password! });
+      case 'oauth':
+        return `Bearer ${credentials.token!}`;
+      case 'aws':
+        throw new RktError('config', 'ERR_CONFIG_UNSUPPORTED', `auth.d: the "aws" credentials configured for ${url.host} are not supported`, {
+          hint: 'serve the images over HTTPS with "basic" or "oauth" credentials, or remove the entry',
+        });
+    }
+  };
+}
+
 export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs: ConfigDirs, dockerConfig = path.join(os.homedir(), '.docker', 'config.json')): RegistryAccess {
-  const rkt = loadRktConfig(configDirs).dockerAuth;
+  const config = loadRktConfig(configDirs);
+  const rkt = config.dockerAuth;
   const docker = dockerConfigCredentials(dockerConfig);
   const lookup = (host: string): RegistryCredentials | undefined => {
     const own = rkt.get(host);
@@ -76,7 +107,12 @@ export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs
   };
   const extraCa = extraCaFromEnvironment();
   return {
-    appc: { insecureImage: insecure.has('image'), trustDirs: { system: configDirs.system, local: configDirs.local }, ...(extraCa === undefined ? {} : { extraCa }) },
+    appc: {
+      insecureImage: insecure.has('image'),
+      authorizationFor: appcAuthorization(config.auth),
+      trustDirs: { system: configDirs.system, local: configDirs.local },
+      ...(extraCa === undefined ? {} : { extraCa }),
+    },
     insecureHttp: insecure.has('http'),
     insecureTls: insecure.has('tls'),
     // Credentials go to the exact host they were configured for; Docker Hub's names are one host.

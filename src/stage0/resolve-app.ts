@@ -7,6 +7,7 @@ import { RktError } from '../errors/rkt-error.js';
 import { resolveImageUser } from '../image/image-user.js';
 import type { CapabilityIsolator } from '../isolation/capabilities.js';
 import type { SeccompIsolator } from '../isolation/seccomp-profile.js';
+import type { AppcEventHandler } from '../schema/appc-manifest.js';
 import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
 import { ImageIndex } from '../store/image-index.js';
 import { loadStoredImage } from '../store/stored-image.js';
@@ -52,6 +53,8 @@ export interface AppIsolators {
 
 export interface ResolvedApp {
   name: string;
+  /** An appc image's `pre-start` and `post-stop` handlers, run as stage1 hooks. */
+  eventHandlers?: AppcEventHandler[];
   imageName: string;
   imageId: string;
   /** Extracted layer directories, bottom first. */
@@ -204,10 +207,8 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
   } finally {
     index.close();
   }
-  // A dependency shared by two branches is stacked once, at its highest place (later wins anyway).
-  const layers = chain.filter((layer, i) => !chain.slice(i + 1).some((later) => later.diffId === layer.diffId));
   const name = checkAppName(request.name ?? defaultAppName(fetched.appNameBase));
-  const layerDirs = await extractLayers(dataDir, layers);
+  const layerDirs = await extractLayers(dataDir, chain);
   const app = manifest.app ?? undefined;
   const exec = {
     ...(app?.exec ? { Entrypoint: app.exec } : {}),
@@ -239,5 +240,6 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
     userLabels: parsePairs(request.userLabels, '--user-label'),
     isolators: request.isolators ?? {},
     ports: (app?.ports ?? []).map((port) => ({ name: port.name, port: port.port, protocol: port.protocol })),
+    ...(app?.eventHandlers?.length ? { eventHandlers: app.eventHandlers } : {}),
   };
 }

@@ -23,7 +23,7 @@ import { setupPodNetwork, type PodNetwork } from '../net/pod-network.js';
 import { withStoreInUse } from '../store/store-lock.js';
 import { appFilesystemSteps } from './app-filesystem.js';
 import { checkPodEtcFlags, writePodEtc } from './pod-etc.js';
-import { appIsolation } from './app-isolation.js';
+import { appIsolation, eventHandlerHooks } from './app-isolation.js';
 import { appVolumeSteps } from './app-volume-steps.js';
 import { writeLaunchRecord } from './launch-record.js';
 import { preparePod, readPodSpec, type PodRequest, type PodSpec, type SpecApp } from './prepare-pod.js';
@@ -209,22 +209,26 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
     ...(users ? { privateUsers: users, idmaps: [...new Set(spec.apps.flatMap((app) => app.layerDirs))] } : {}),
     root: files.stage1Root,
     steps,
-    apps: spec.apps.map((app) => ({
-      name: app.name,
-      root: appRootInPod(app.name),
-      exec: app.argv[0]!,
-      argv: app.argv,
-      env: app.env,
-      cwd: app.cwd,
-      uid: app.uid,
-      gid: app.gid,
-      groups: app.groups,
-      ownMountNamespace: true,
-      ownCgroupNamespace: true,
-      ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
-      ...isolationFor(app, insecure, pod.path, runDir, cgroups),
-      ...(cgroups.version === 2 ? { devicesFile: files.devicesProgram } : {}),
-    })),
+    apps: spec.apps.map((app): AppPlan => {
+      const isolation = isolationFor(app, insecure, pod.path, runDir, cgroups);
+      return {
+        name: app.name,
+        root: appRootInPod(app.name),
+        exec: app.argv[0]!,
+        argv: app.argv,
+        env: app.env,
+        cwd: app.cwd,
+        uid: app.uid,
+        gid: app.gid,
+        groups: app.groups,
+        ownMountNamespace: true,
+        ownCgroupNamespace: true,
+        ...(options.interactive ? {} : { log: { dir: files.logDir(app.name), maxBytes: LOG_MAX_BYTES } }),
+        ...isolation,
+        ...(cgroups.version === 2 ? { devicesFile: files.devicesProgram } : {}),
+        ...(app.eventHandlers ? { hooks: eventHandlerHooks(app.eventHandlers, isolation) } : {}),
+      };
+    }),
   };
 }
 

@@ -314,6 +314,34 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     assert.match(runHelper('devbpf-v1', serializePlan(two), two.errorFile).error.message, /devices-bpf needs exactly one cgroup/);
   });
 
+  it('reads hooks after their app\'s own directives; refuses other directives in a hook, unknown, repeated or incomplete hooks', () => {
+    const p = harmlessPlan('hooks', {
+      apps: [app('web', {
+        uid: 1234,
+        hooks: [
+          { name: 'pre-start', exec: '/bin/pre start', argv: ['pre start', '-v'], uid: 0, gid: 0, groups: [], capsEffective: '00000000a80425fb' },
+          { name: 'post-stop', exec: 'cleanup', argv: ['cleanup'], uid: 0, gid: 0, groups: [7] },
+        ],
+      })],
+    });
+    const text = serializePlan(p);
+    assert.match(text, /^gid 0\ngroups -\nhook pre-start\nexec \/bin\/pre%20start\narg pre%20start\narg -v\nuid 0\ngid 0\ngroups -\ncaps-effective 00000000a80425fb\nhook post-stop\nexec cleanup\narg cleanup\nuid 0\ngid 0\ngroups 7\n$/m);
+    const run = runHelper('hooks', text, p.errorFile);
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /namespaces must include mount/);
+    for (const [name, lines, reason] of [
+      ['hook-cwd', 'hook post-stop\nexec x\narg x\nuid 0\ngid 0\ncwd /', /not allowed in a hook \(the app's own directives come before its hooks\): cwd/],
+      ['hook-name', 'hook pre-stop', /unknown hook: pre-stop/],
+      ['hook-twice', 'hook pre-start\nexec x\narg x\nuid 0\ngid 0\nhook pre-start', /repeated hook: pre-start/],
+      ['hook-short', 'hook pre-start\nexec x\narg x\ngid 0', /app web, hook pre-start lacks one of exec, arg, uid, gid/],
+    ] as const) {
+      const bad = harmlessPlan(name);
+      const badRun = runHelper(name, `${serializePlan(bad)}${lines}\n`, bad.errorFile);
+      assert.equal(badRun.status, 254);
+      assert.match(badRun.error.message, reason);
+    }
+  });
+
   it('reads netns, and refuses it together with net in namespaces', () => {
     const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
     const text = serializePlan(p);

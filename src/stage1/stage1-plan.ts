@@ -98,6 +98,25 @@ export interface AppPlan {
   cgroups?: string[];
   /** `devices-bpf PATH`: an eBPF device program the helper attaches to the app's one (v2) cgroup. */
   devicesFile?: string;
+  /** `hook NAME` blocks: commands run with the app's isolation, before it starts or after it exits. */
+  hooks?: HookPlan[];
+}
+
+/**
+ * A hook: its own program, ids and capability sets; everything else (root, environment, working
+ * directory, namespaces, cgroups, limits, bounding set, no_new_privs, seccomp, log) is its app's.
+ * `pre-start` runs to its end before the app's exec (the app starts only if it exits 0);
+ * `post-stop` after the app has exited, its status written to `<status-dir>/<app>.post-stop`.
+ */
+export interface HookPlan {
+  name: 'pre-start' | 'post-stop';
+  exec: string;
+  /** The whole argv, argv[0] included. */
+  argv: string[];
+  uid: number;
+  gid: number;
+  groups: number[];
+  capsEffective?: string;
 }
 
 /** NAME as the runtime spec writes it (`RLIMIT_NOFILE`); values decimal or `unlimited`. */
@@ -206,6 +225,20 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
     ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
+    ...(app.hooks ?? []).flatMap(hookLines),
+  ];
+}
+
+/** A hook's block, after its app's own directives. */
+function hookLines(hook: HookPlan): string[] {
+  return [
+    line('hook', hook.name),
+    line('exec', hook.exec),
+    ...hook.argv.map((arg) => line('arg', arg)),
+    line('uid', String(hook.uid)),
+    line('gid', String(hook.gid)),
+    ['groups', listOrNone(hook.groups.map(String))].join(' '),
+    ...(hook.capsEffective === undefined ? [] : [line('caps-effective', hook.capsEffective)]),
   ];
 }
 
@@ -227,7 +260,7 @@ export interface EnterPlan {
    * failure (the error file's JSON); without it, failures go to stderr only.
    */
   errorFd?: number;
-  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile'>;
+  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile' | 'hooks'>;
 }
 
 export function serializeEnterPlan(plan: EnterPlan): string {

@@ -8,23 +8,18 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, open, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RktError, isErrnoException } from '../errors/rkt-error.js';
+import { RktError } from '../errors/rkt-error.js';
 import { parseDigest } from '../schema/digest.js';
 import { withExclusiveFileLock } from './file-lock.js';
+import { resumeIntoFile, type SourceOpener } from './resume-into-file.js';
 import { makeStoreDir, prepareStoreDirs, sharedFileMode, storeDirs } from './store-dirs.js';
 
-export interface OpenedBlob {
-  stream: NodeJS.ReadableStream;
-  /** Where the stream starts: the offset asked for, or 0 when the source cannot resume. */
-  offset: number;
-}
-
-/** Opens the blob's bytes from `offset` on (a file, a registry, an archive). */
-export type BlobOpener = (offset: number, signal?: AbortSignal) => Promise<OpenedBlob>;
+/** A blob's source, asked for its bytes from an offset (a file, a registry, an archive). */
+export type BlobOpener = SourceOpener;
 
 export interface IngestBlobOptions {
   dataDir: string;
@@ -76,20 +71,28 @@ export async function ingestBlob(options: IngestBlobOptions): Promise<string> {
 async function downloadInto(partial: string, options: IngestBlobOptions, mode: number): Promise<void> {
   const { digest, size } = options;
   const algorithm = digest.slice(0, digest.indexOf(':'));
-  let have = await existingBytes(partial, size);
+  const have = await existingBytes(partial, size);
   let hash = createHash(algorithm);
   if (have > 0) await hashFile(partial, hash);
   if (size === 0) await writeFile(partial, '', { mode });
   if (have < size) {
-    const opened = await options.open(have, options.signal);
-    if (opened.offset !== have) {
-      // The source cannot resume and starts from the beginning: so do we.
-      if (opened.offset !== 0) throw new RktError('store', 'ERR_STORE_RESUME_FAILED', `blob ${digest}: the source resumed at byte ${opened.offset}, not ${have}`);
-      await truncate(partial, 0);
-      hash = createHash(algorithm);
-      have = 0;
-    }
-    await appendStream(partial, opened.stream, hash, have, options, mode);
+    await resumeIntoFile({
+      partial,
+      mode,
+      open: options.open,
+      what: `blob ${digest}`,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onRestart: () => (hash = createHash(algorithm)),
+      onChunk: (chunk, end) => {
+        if (end > size) {
+          throw new RktError('store', 'ERR_STORE_BLOB_SIZE_MISMATCH', `blob ${digest}: the source sent more than the ${size} bytes expected`, {
+            hint: 'the source is corrupt or was tampered with',
+          });
+        }
+        hash.update(chunk);
+        options.onProgress?.(end, size);
+      },
+    });
   }
   await checkWhole(partial, hash, options);
 }
@@ -125,41 +128,4 @@ async function existingBytes(partial: string, size: number): Promise<number> {
 
 async function hashFile(path: string, hash: Hash): Promise<void> {
   await pipeline(createReadStream(path), new Writable({ write: (chunk: Buffer, _e, done) => (hash.update(chunk), done()) }));
-}
-
-async function appendStream(partial: string, stream: NodeJS.ReadableStream, hash: Hash, start: number, options: IngestBlobOptions, mode: number): Promise<void> {
-  let handle;
-  try {
-    handle = await open(partial, 'a', mode);
-  } catch (error) {
-    // Another member of the rkt group left it behind, unwritable for us: start it afresh.
-    if (!isErrnoException(error, 'EACCES')) throw error;
-    await unlink(partial);
-    handle = await open(partial, 'a', mode);
-  }
-  try {
-    if (mode === 0o660) await chmod(partial, mode).catch(() => undefined);
-    let stored = start;
-    const { size, digest } = options;
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        stored += chunk.length;
-        if (stored > size) {
-          done(new RktError('store', 'ERR_STORE_BLOB_SIZE_MISMATCH', `blob ${digest}: the source sent more than the ${size} bytes expected`, {
-            hint: 'the source is corrupt or was tampered with',
-          }));
-          return;
-        }
-        hash.update(chunk);
-        handle!.write(chunk).then(() => {
-          options.onProgress?.(stored, size);
-          done();
-        }, done);
-      },
-    });
-    await (options.signal ? pipeline(stream, sink, { signal: options.signal }) : pipeline(stream, sink));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

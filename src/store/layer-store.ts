@@ -3,6 +3,7 @@
  *
  *   <dataDir>/cas/layers/<alg>/<hex of diff_id>/rootfs/      the layer's files
  *   <dataDir>/cas/layers/<alg>/<hex of diff_id>/layer.json   what it was made from
+ *   <dataDir>/cas/layers/<alg>/<hex>.wl-<32 hex>/            an ACI cut down to a pathWhitelist
  *   <dataDir>/cas/layers/tmp/<random>/                       extractions under way
  *   <dataDir>/cas/locks/layer-<alg>-<hex>.lock               one extraction per layer at a time
  *
@@ -11,6 +12,7 @@
  * and is renamed into place at the end. A layer that is already present is returned without reading
  * the blob.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { parseDigest } from '../schema/digest.js';
 import { MEDIA_TYPE, layerCompression, type LayerCompression } from '../schema/media-types.js';
 import { DigestingTransform } from './digesting-transform.js';
 import { withExclusiveFileLock } from './file-lock.js';
+import { normalizeWhitelistPath, pruneToWhitelist } from './prune-to-whitelist.js';
 import { startExtractChild } from './run-extract-child.js';
 import { zstdDecompressor } from './zstd-decompressor.js';
 
@@ -37,6 +40,12 @@ export interface EnsureLayerOptions {
   mediaType: string;
   /** Digest of the uncompressed tar as the image config gives it. */
   diffId: string;
+  /**
+   * An appc pathWhitelist (already the intersection of every whitelist that applies to this
+   * place of the layer in its image's dependency tree): only those paths, and the directories
+   * leading to them, are kept. Each whitelist is its own extraction of the layer.
+   */
+  pathWhitelist?: readonly string[];
   maxUncompressedBytes?: number;
 }
 
@@ -48,6 +57,17 @@ export interface LayerRecord {
   extractedAt: string;
   skippedDevices: number;
   droppedXattrs: number;
+  pathWhitelist?: string[];
+}
+
+/** `<hex>`, or for a layer cut down to a whitelist `<hex>.wl-<first 32 hex of its sha256>`. */
+function layerDirName(hex: string, pathWhitelist: readonly string[] | undefined): string {
+  if (pathWhitelist === undefined) return hex;
+  return `${hex}.wl-${createHash('sha256').update(JSON.stringify(canonicalWhitelist(pathWhitelist))).digest('hex').slice(0, 32)}`;
+}
+
+function canonicalWhitelist(pathWhitelist: readonly string[]): string[] {
+  return [...new Set(pathWhitelist.map(normalizeWhitelistPath))].sort();
 }
 
 /** Makes sure the layer is extracted in the store; returns the absolute path of its rootfs. */
@@ -55,7 +75,8 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   const diffId = parseDigest(options.diffId, `diff_id of layer ${options.digest}`);
   parseDigest(options.digest, `layer blob ${options.blobPath}`);
   const casDir = join(options.dataDir, 'cas');
-  const layerDir = join(casDir, 'layers', diffId.algorithm, diffId.hex);
+  const dirName = layerDirName(diffId.hex, options.pathWhitelist);
+  const layerDir = join(casDir, 'layers', diffId.algorithm, dirName);
   if (await isPresent(layerDir)) return join(layerDir, 'rootfs');
 
   // An ACI is stored uncompressed; its `rootfs/` is the layer (the extraction child drops the rest).
@@ -67,7 +88,7 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   await mkdir(casDir, { recursive: true, mode: 0o700 });
   await mkdir(join(casDir, 'layers', 'tmp'), { recursive: true });
   await mkdir(join(casDir, 'locks'), { recursive: true });
-  const lockPath = join(casDir, 'locks', `layer-${diffId.algorithm}-${diffId.hex}.lock`);
+  const lockPath = join(casDir, 'locks', `layer-${diffId.algorithm}-${dirName}.lock`);
   await withExclusiveFileLock(lockPath, async () => {
     if (await isPresent(layerDir)) return; // another process finished it while we waited
     await extractIntoStore(options, compression, join(casDir, 'layers', 'tmp'), layerDir, aci);
@@ -89,6 +110,7 @@ async function extractIntoStore(options: EnsureLayerOptions, compression: LayerC
   try {
     await mkdir(join(work, 'rootfs'), { mode: 0o755 });
     const summary = await verifyAndExtract(options, compression, join(work, 'rootfs'), aci);
+    if (options.pathWhitelist !== undefined) await pruneToWhitelist(join(work, 'rootfs'), options.pathWhitelist);
     const record: LayerRecord = {
       diffId: options.diffId,
       digest: options.digest,
@@ -97,6 +119,7 @@ async function extractIntoStore(options: EnsureLayerOptions, compression: LayerC
       extractedAt: new Date().toISOString(),
       skippedDevices: Number(summary.skippedDevices ?? 0),
       droppedXattrs: Number(summary.droppedXattrs ?? 0),
+      ...(options.pathWhitelist === undefined ? {} : { pathWhitelist: canonicalWhitelist(options.pathWhitelist) }),
     };
     await writeFile(join(work, 'layer.json'), `${JSON.stringify(record, null, 2)}\n`);
     await mkdir(join(layerDir, '..'), { recursive: true });

@@ -1,8 +1,8 @@
 /**
  * Deletes from the store what no image needs: blobs whose digest no image lists, extracted layers
- * whose diff_id no image lists, partial downloads older than the grace period, and what killed
- * extractions and imports left in the temporary directories. The caller holds the store lock
- * exclusively, so no fetch or run is using any of it.
+ * (with their cuts to appc pathWhitelists) whose diff_id no image lists, partial downloads older
+ * than the grace period, and what killed extractions and imports left in the temporary
+ * directories. The caller holds the store lock exclusively, so no fetch or run is using any of it.
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,11 +42,12 @@ export async function sweepStore(request: SweepRequest): Promise<SweepResult> {
   }
   if (request.sweepLayers) {
     for (const algorithm of ['sha256', 'sha512']) {
-      for (const hex of await entries(join(dirs.layers, algorithm))) {
-        const diffId = `${algorithm}:${hex}`;
+      for (const name of await entries(join(dirs.layers, algorithm))) {
+        // `<hex>`, or `<hex>.wl-…`: the same layer cut down to an appc pathWhitelist, which goes with it
+        const diffId = `${algorithm}:${name.split('.')[0]}`;
         if (!DIGEST_PATTERN.test(diffId) || request.liveDiffIds.has(diffId)) continue;
-        await rm(join(dirs.layers, algorithm, hex), { recursive: true, force: true });
-        result.layers.push(diffId);
+        await rm(join(dirs.layers, algorithm, name), { recursive: true, force: true });
+        if (!result.layers.includes(diffId)) result.layers.push(diffId);
       }
     }
   }

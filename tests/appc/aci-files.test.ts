@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { buildAci, compress } from '../support/aci-builder.js';
 import { GpgHome, type TestKey, trustKey } from '../support/gpg-keys.js';
 import { runRkt, startRkt } from '../support/run-rkt.js';
+import { storeContents } from '../support/store-contents.js';
 import { makeDataDir, removeDataDir } from '../support/temp-data-dir.js';
 
 const dataDir = makeDataDir('appc');
@@ -63,15 +64,13 @@ test('a signed ACI (gzip, bzip2, xz or plain) is fetched as sha512-… and runs 
   assert.equal(JSON.parse(manifest.stdout).name, 'example.com/app');
 });
 
-const storedIds = async () => (await rkt('image', 'list', '--no-legend', '--full')).stdout.split('\n').map((line) => line.split(/\s+/)[0]).sort().join(' ');
-
 async function refused(args: string[], code: RegExp, text: RegExp): Promise<void> {
-  const before = await storedIds();
+  const before = await storeContents(dataDir);
   const result = await rkt('--debug', ...args);
   assert.notEqual(result.status, 0, `expected a refusal: ${result.stdout}`);
   assert.match(result.stderr, code);
   assert.match(result.stderr, text);
-  assert.equal(await storedIds(), before, 'nothing was added to the store');
+  assert.deepEqual(await storeContents(dataDir), before, 'nothing was added to the store');
 }
 
 test('refusals: tampered, untrusted key, key of a sibling prefix, malformed signature, unsigned', async () => {
@@ -111,6 +110,28 @@ test('an expired key is refused', async () => {
   await refused(['fetch', file], /ERR_TRUST_KEY_EXPIRED/, /expired on 2020-01-02/);
 });
 
+test('a revoked key is refused, though it signed the image before it was revoked', async () => {
+  const revoking = gpg.makeKey('Revoked <revoked@example.com>');
+  const file = await writeAci('revoked.aci', { name: 'example.com/revoked', app: APP, busybox: true });
+  revoking.sign(file);
+  // The trust store holds the key as published after its revocation certificate was imported.
+  trustKey(local, 'example.com/revoked', revoking, revoking.revoke());
+  await refused(['fetch', file], /ERR_TRUST_KEY_REVOKED/, new RegExp(`signed by key ${revoking.fingerprint} .*, which is revoked`));
+});
+
+test('a vendor key in the system trust store is masked by an empty file of its name in the local one', async () => {
+  const vendor = gpg.makeKey('Vendor <vendor@example.com>');
+  trustKey(system, 'example.com/vendor', vendor);
+  const file = await writeAci('vendor.aci', { name: 'example.com/vendor', app: APP, busybox: true });
+  vendor.sign(file);
+  const mask = trustKey(local, 'example.com/vendor', vendor);
+  fs.writeFileSync(mask, '');
+  await refused(['fetch', file], /ERR_TRUST_KEY_UNTRUSTED/, /no key is trusted for example\.com\/vendor/);
+  fs.rmSync(mask);
+  const unmasked = await rkt('fetch', file);
+  assert.equal(unmasked.status, 0, unmasked.stderr);
+});
+
 test('an image with a dependency: the dependency rootfs below, the image above', async () => {
   const base = await writeAci('base.aci', { name: 'example.com/app/base', version: '1', busybox: true, files: { 'etc/motd': 'from base\n', 'base-only': 'base\n' } });
   trusted.sign(base);
@@ -129,13 +150,15 @@ test('an image with a dependency: the dependency rootfs below, the image above',
   assert.equal(run.stdout.replace(/\r/g, ''), 'from top\nbase\ntop\n');
 });
 
+/** Signs with the trusted key and fetches; the image ID. */
+async function fetchSigned(file: string): Promise<string> {
+  trusted.sign(file);
+  const fetched = await rkt('fetch', '--full', file);
+  assert.equal(fetched.status, 0, fetched.stderr);
+  return fetched.stdout.trim();
+}
+
 test('two levels of dependencies render as the spec says: A -> [B, C], C -> [D] stacks B, D, C, A', async () => {
-  const fetchSigned = async (file: string) => {
-    trusted.sign(file);
-    const fetched = await rkt('fetch', '--full', file);
-    assert.equal(fetched.status, 0, fetched.stderr);
-    return fetched.stdout.trim();
-  };
   const bId = await fetchSigned(await writeAci('dep-b.aci', { name: 'example.com/app/dep-b', version: '1', busybox: true, files: { x: 'B\n', y: 'B\n', only: 'B\n' } }));
   await fetchSigned(await writeAci('dep-d.aci', { name: 'example.com/app/dep-d', version: '3', files: { x: 'D\n', y: 'D\n', z: 'D\n' } }));
   // C names D by name and labels only; A names B by image ID and C by name.
@@ -158,6 +181,49 @@ test('two levels of dependencies render as the spec says: A -> [B, C], C -> [D] 
   const extracted = path.join(work, 'extracted-a');
   assert.equal((await rkt('image', 'extract', '--rootfs-only', aId, extracted)).status, 0);
   assert.deepEqual(fs.readdirSync(extracted).sort(), ['w']);
+});
+
+/** Every path under `dir`, relative, sorted; directories end with `/`. */
+function treeOf(dir: string, under = ''): string[] {
+  return fs.readdirSync(path.join(dir, under), { withFileTypes: true }).flatMap((entry) => {
+    const relative = `${under}/${entry.name}`;
+    return entry.isDirectory() ? [`${relative}/`, ...treeOf(dir, relative)] : [relative];
+  }).sort();
+}
+
+test('pathWhitelist: only the whitelisted paths (and the directories leading to them) survive, filtered by every whitelist above a layer', async () => {
+  // A -> [B, C], C -> [D]; A and C have whitelists, B and D none.
+  await fetchSigned(await writeAci('wl-b.aci', { name: 'example.com/app/wl-b', version: '1', busybox: true, files: { 'b-kept': 'B\n', 'b-dropped': 'B\n' } }));
+  await fetchSigned(await writeAci('wl-d.aci', { name: 'example.com/app/wl-d', version: '1', files: { x: 'D\n', z: 'D\n', 'd-only': 'D\n', 'dir/inner/kept': 'D\n', 'dir/inner/dropped': 'D\n', 'dir/other': 'D\n' } }));
+  await fetchSigned(await writeAci('wl-c.aci', {
+    name: 'example.com/app/wl-c',
+    version: '1',
+    files: { c: 'C\n', 'c-dropped': 'C\n' },
+    dependencies: [{ imageName: 'example.com/app/wl-d', labels: [{ name: 'version', value: '1' }] }],
+    // C's whitelist has neither /z nor /d-only: D's copies are gone from C, so from A too.
+    pathWhitelist: ['/x', '/c', '/dir/inner/kept/', '/bin/sh', '/bin/busybox'],
+  }));
+  const aId = await fetchSigned(await writeAci('wl-a.aci', {
+    name: 'example.com/app/wl-a',
+    version: '1',
+    app: { exec: ['/bin/sh', '-c', 'cat /x /c /a /b-kept /dir/inner/kept; for f in /z /d-only /b-dropped /c-dropped /dir/other /bin/probe; do test -e $f && echo "$f is there"; done; true'], user: '0', group: '0' },
+    files: { a: 'A\n', 'a-dropped': 'A\n' },
+    dependencies: [{ imageName: 'example.com/app/wl-b', labels: [{ name: 'version', value: '1' }] }, { imageName: 'example.com/app/wl-c', labels: [{ name: 'version', value: '1' }] }],
+    pathWhitelist: ['/bin/busybox', '/bin/sh', '/bin/cat', '/etc/passwd', '/etc/group', '/x', '/z', '/d-only', '/c', '/a', '/b-kept', '/dir/inner/kept'],
+  }));
+  const rendered = path.join(work, 'rendered-wl');
+  assert.equal((await rkt('image', 'render', '--rootfs-only', aId, rendered)).status, 0);
+  assert.deepEqual(treeOf(rendered), [
+    '/a', '/b-kept', '/bin/', '/bin/busybox', '/bin/cat', '/bin/sh', '/c', '/dir/', '/dir/inner/', '/dir/inner/kept', '/etc/', '/etc/group', '/etc/passwd', '/x',
+  ]);
+  assert.equal(fs.readFileSync(path.join(rendered, 'x'), 'utf8'), 'D\n');
+  // The app sees the same tree (plus what the runtime mounts).
+  const run = await rkt('run', aId);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout.replace(/\r/g, ''), 'D\nC\nA\nB\nD\n');
+  // The whole layers are untouched: B alone still has everything.
+  const b = await rkt('run', '--pull-policy=never', 'example.com/app/wl-b:1', '--exec=/bin/cat', '--', '/b-dropped');
+  assert.equal(b.stdout.replace(/\r/g, ''), 'B\n', b.stderr);
 });
 
 test('image export writes the ACI; fetching it back gives the same image ID', async () => {

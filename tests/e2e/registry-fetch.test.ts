@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxLayout } from '../support/busybox-layout.js';
-import { registryAvailable, startDroppingProxy, startLocalRegistry, type LocalRegistry } from '../support/local-registry.js';
+import { startDroppingProxy } from '../support/dropping-proxy.js';
+import { registryAvailable, startLocalRegistry, type LocalRegistry } from '../support/local-registry.js';
 import { runRkt } from '../support/run-rkt.js';
 import { makeDataDir, removeDataDir } from '../support/temp-data-dir.js';
 
@@ -76,7 +77,7 @@ test('a layer download cut off half-way is resumed by the next fetch with a Rang
     assert.ok(kept > 0 && kept <= 300_000, `kept ${kept} bytes`);
     const second = await runRkt(dir, ['fetch', '--full', INSECURE, image]);
     assert.equal(second.status, 0, second.stderr);
-    assert.ok(proxy.blobRanges.includes(`bytes=${kept}-`), `blob requests: ${JSON.stringify(proxy.blobRanges)}`);
+    assert.ok(proxy.ranges.includes(`bytes=${kept}-`), `blob requests: ${JSON.stringify(proxy.ranges)}`);
     assert.match((await runRkt(dir, ['image', 'verify', second.stdout.trim()])).stdout, /3 blob\(s\) match their digests/);
   } finally {
     await proxy.stop();

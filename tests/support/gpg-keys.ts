@@ -10,6 +10,8 @@ export interface TestKey {
   publicKeyFile: string;
   /** Writes `<file>.asc` (or `out`) with a detached armored signature of `file`. */
   sign(file: string, out?: string): string;
+  /** Imports the revocation certificate gpg made with the key; returns a file with the revoked public key. */
+  revoke(): string;
 }
 
 export class GpgHome {
@@ -39,6 +41,14 @@ export class GpgHome {
         this.gpg([...faked, '--local-user', fingerprint, '--armor', '--detach-sign', '--output', out, file]);
         return out;
       },
+      revoke: () => {
+        // gpg writes the certificate with a leading ':' on its armor line, against importing it by accident.
+        const certificate = fs.readFileSync(path.join(this.dir, 'openpgp-revocs.d', `${fingerprint.toUpperCase()}.rev`), 'utf8');
+        this.gpg(['--import'], certificate.replace(/^:-----BEGIN/m, '-----BEGIN'));
+        const revoked = path.join(this.dir, `${fingerprint}.revoked.asc`);
+        fs.writeFileSync(revoked, this.gpg(['--armor', '--export', fingerprint]));
+        return revoked;
+      },
     };
   }
 
@@ -47,9 +57,13 @@ export class GpgHome {
   }
 }
 
-/** Puts a key in a trust store as `rkt trust` would (for tests of verification alone). */
-export function trustKey(configDir: string, scope: 'root' | string, key: TestKey): void {
+/**
+ * Puts a key in a trust store as `rkt trust` would (for tests of verification alone): its public
+ * key file, or `keyFile` instead (a revoked copy, or an empty file that masks it). Returns the path.
+ */
+export function trustKey(configDir: string, scope: 'root' | string, key: TestKey, keyFile = key.publicKeyFile): string {
   const dir = scope === 'root' ? path.join(configDir, 'trustedkeys', 'root.d') : path.join(configDir, 'trustedkeys', 'prefix.d', ...scope.split('/'));
   fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(key.publicKeyFile, path.join(dir, key.fingerprint));
+  fs.copyFileSync(keyFile, path.join(dir, key.fingerprint));
+  return path.join(dir, key.fingerprint);
 }

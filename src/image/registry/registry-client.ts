@@ -14,6 +14,7 @@ import { TAG_PATTERN, canonicalRegistryHost, isValidRegistryHost, isValidReposit
 import { type FollowedResponse, getFollowingRedirects } from './follow-redirects.js';
 import { type TlsSettings, exchange } from './http-exchange.js';
 import { MANIFEST_ACCEPT, manifestMediaType } from './manifest-media-type.js';
+import { rangeHeaders, rangedStart } from './ranged-response.js';
 import { discardBody, readLimitedBody } from './read-limited-body.js';
 import { RegistryAuth, type RegistryCredentials } from './registry-auth.js';
 import { AUTH_HINT, type RegistryTarget, registryError } from './registry-error.js';
@@ -118,27 +119,11 @@ export class RegistryClient {
     parseDigest(digest, describeWhere(target));
     const requested = options.offset ?? 0;
     if (!Number.isSafeInteger(requested) || requested < 0) throw invalidArgument(target, `invalid offset ${String(requested)}`);
-    const headers: Record<string, string> = { Accept: '*/*', ...(requested > 0 ? { Range: `bytes=${requested}-` } : {}) };
+    const headers: Record<string, string> = { Accept: '*/*', ...rangeHeaders(requested) };
     const response = await this.get(repository, `blobs/${digest}`, headers, target, options.signal);
-    let offset = 0;
-    let totalSize: number | undefined;
-    const length = Number(response.headers['content-length']);
-    if (response.status === 206 && requested > 0) {
-      const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(response.headers['content-range'] ?? '');
-      if (!range || Number(range[1]) !== requested) {
-        discardBody(response.body);
-        throw registryError('ERR_REGISTRY_RANGE', target, `asked for bytes from ${requested}, got Content-Range ${JSON.stringify(response.headers['content-range'] ?? '')}`);
-      }
-      offset = requested;
-      totalSize = range[3] !== '*' ? Number(range[3]) : Number(range[2]) + 1;
-    } else if (response.status === 200) {
-      if (Number.isSafeInteger(length)) totalSize = length;
-    } else if (response.status === 416) {
-      discardBody(response.body);
-      throw registryError('ERR_REGISTRY_RANGE', target, `the registry cannot serve bytes from ${requested} (416): past the blob's end`);
-    } else {
-      throw await statusError(response, target, this.auth.hasCredentials);
-    }
+    const start = rangedStart(response, requested, target);
+    if (start === undefined) throw await statusError(response, target, this.auth.hasCredentials);
+    const { offset, totalSize } = start;
     return { stream: this.counted(response, offset, options.onProgress), offset, ...(totalSize !== undefined ? { totalSize } : {}) };
   }
 
