@@ -154,7 +154,10 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
 	isolate_join_cgroups(a);
+	/* before the user namespace: raising a hard limit needs CAP_SYS_RESOURCE in the host's */
+	isolate_rlimits(a);
 	userns_join(a->userns_fd);
+	isolate_hold(a, report_fd);
 	{
 		/* the report pipe, and the wait FIFO of an OCI create */
 		int keep[2] = {report_fd, a->wait_fd};
@@ -179,7 +182,6 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 		die("chroot", a->root, errno);
 	enter_cwd(a);
 	isolate_oom_score_adj(a);
-	isolate_rlimits(a);
 	isolate_bounding_set(a);
 	if (setgroups(a->ngroups, a->groups) < 0)
 		die("setgroups", a->name, errno);
