@@ -13,11 +13,14 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxLayout } from '../support/busybox-layout.js';
 import { RKT_OCI } from '../support/oci-bundle.js';
+import { parseProbeReport } from '../support/probe-report.js';
 import { runCommand, type RktResult } from '../support/run-rkt.js';
 
 const NAMESPACE = 'test';
 const IMAGE = 'docker.io/rkt-test/busybox:latest';
 const EXIT3 = 'docker.io/rkt-test/busybox:exit3';
+/** Where the runc shim points `runc --root` when the task's options do not say (its default). */
+const DEFAULT_RUNC_ROOT = path.join('/run/containerd/runc', NAMESPACE);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rkt-ctd-'));
 const socket = path.join(dir, 'containerd.sock');
@@ -36,6 +39,14 @@ function ctrRun(id: string, image: string, flags: string[], args: string[] = [])
   return ctr('run', ...flags, '--runtime', 'io.containerd.runc.v2', '--runc-binary', RKT_OCI, '--runc-root', runcRoot, image, id, ...args);
 }
 
+/** Until `ctr task ls` shows the task STOPPED. */
+async function waitStopped(id: string): Promise<void> {
+  for (const deadline = Date.now() + 20_000; !new RegExp(`${id}\\s+\\d+\\s+STOPPED`).test((await ctr('task', 'ls')).stdout); ) {
+    if (Date.now() > deadline) assert.fail(`the task ${id} did not stop`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 before(async () => {
   const config = [
     'version = 2',
@@ -50,7 +61,11 @@ before(async () => {
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config.toml'), config);
   const log = fs.openSync(logFile, 'w');
-  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+  // rkt-oci is also the `runc` on containerd's (and so the shim's) PATH: see the --uidmap test
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.symlinkSync(RKT_OCI, path.join(dir, 'bin', 'runc'));
+  const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log], env });
   fs.closeSync(log);
   const deadline = Date.now() + 20_000;
   while ((await ctr('version')).status !== 0) {
@@ -84,6 +99,8 @@ after(async () => {
     if (target?.startsWith(dir)) execFileSync('umount', ['-l', target]);
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  // the shim's default runc root, which the --uidmap test's container used (empty by now)
+  if (fs.existsSync(DEFAULT_RUNC_ROOT)) fs.rmdirSync(DEFAULT_RUNC_ROOT);
 });
 
 /**
@@ -126,13 +143,7 @@ test('a detached task: rkt-oci holds its state, ctr task kill and delete go thro
   assert.match(tasks.stdout, new RegExp(`^${parsed.pid}\\b`, 'm'), 'ctr task ps lists the program (rkt-oci ps --format json)');
 
   assert.equal((await ctr('task', 'kill', 'sleeper')).status, 0);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const listed = await ctr('task', 'ls');
-    if (/sleeper\s+\d+\s+STOPPED/.test(listed.stdout)) break;
-    if (Date.now() > deadline) assert.fail(`the task did not stop: ${listed.stdout}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitStopped('sleeper');
   assert.equal((await ctr('task', 'delete', 'sleeper')).status, 0);
   assert.ok(!fs.existsSync(containerDir), 'rkt-oci delete removed its state');
   assert.equal((await ctr('containers', 'delete', 'sleeper')).status, 0);
@@ -165,10 +176,52 @@ test('ctr task exec: rkt-oci exec --process --detach --pid-file through the help
   // Either ctr's own report or the helper's, whichever reaches ctr's stderr first: both name it.
   assert.match(missing.stderr, /exec failed|exec \/nonexistent: No such file or directory/);
   assert.equal((await ctr('task', 'kill', '-s', 'KILL', 'execs')).status, 0);
-  for (const deadline = Date.now() + 20_000; !/execs\s+\d+\s+STOPPED/.test((await ctr('task', 'ls')).stdout); ) {
-    if (Date.now() > deadline) assert.fail('the task did not stop');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitStopped('execs');
   assert.equal((await ctr('task', 'delete', 'execs')).status, 0);
   assert.equal((await ctr('containers', 'delete', 'execs')).status, 0);
+});
+
+test('ctr run --uidmap/--gidmap: the container in a user namespace with containerd\'s maps, on its remapped snapshot', async () => {
+  const run = await ctrRun('mapped', IMAGE, ['-d', '--uidmap', '0:300000:65536', '--gidmap', '0:300000:65536'], ['/bin/probe', 'sleep', '60']);
+  assert.equal(run.status, 0, run.stderr);
+  // ctr 1.6 gives the task options of its own with --uidmap (the I/O owner), which replace the
+  // container's runtime options and with them --runc-binary and --runc-root (containerd issue
+  // 11568, fixed in 2.1): the shim runs the `runc` on its PATH with its default root. That is
+  // rkt-oci here, as it is on a host that installs rkt-oci as runc.
+  assert.ok(fs.existsSync(path.join(DEFAULT_RUNC_ROOT, 'mapped', 'plan')), 'rkt-oci made the container');
+  const state = await runCommand(RKT_OCI, ['--root', DEFAULT_RUNC_ROOT, 'state', 'mapped']);
+  assert.equal(state.status, 0, state.stderr);
+  const { pid } = JSON.parse(state.stdout) as { pid: number };
+  assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+300000\s+300000\s/m, 'root inside is host uid 300000');
+
+  const exec = await ctr('task', 'exec', '--exec-id', 'p', 'mapped', '/bin/probe', '--stat', '/bin/busybox', '--stat', '/run');
+  assert.equal(exec.status, 0, exec.stderr);
+  const report = parseProbeReport(exec.stdout);
+  assert.equal(report.uidMap.trim().split(/\s+/).join(' '), '0 300000 65536');
+  assert.equal(report.gidMap.trim().split(/\s+/).join(' '), '0 300000 65536');
+  assert.equal(report.uid, 0);
+  assert.equal(report.files['/bin/busybox']?.uid, 0, 'containerd chowned the snapshot to 300000: root\'s inside');
+  assert.equal(report.files['/run']?.uid, 0, 'the tmpfs it mounts is the container root\'s');
+
+  assert.equal((await ctr('task', 'kill', '-s', 'KILL', 'mapped')).status, 0);
+  await waitStopped('mapped');
+  assert.equal((await ctr('task', 'delete', 'mapped')).status, 0);
+  assert.ok(!fs.existsSync(path.join(DEFAULT_RUNC_ROOT, 'mapped')), 'rkt-oci delete removed its state');
+  assert.equal((await ctr('containers', 'delete', 'mapped')).status, 0);
+  assert.deepEqual(rktOciErrors(), []);
+});
+
+test('ctr run --with-ns: a container joins a running task\'s network namespace by path (as a CRI pod\'s join its sandbox\'s)', async () => {
+  assert.equal((await ctrRun('sandbox', IMAGE, ['-d'], ['/bin/probe', 'sleep', '60'])).status, 0);
+  const sandbox = JSON.parse((await runCommand(RKT_OCI, ['--root', path.join(runcRoot, NAMESPACE), 'state', 'sandbox'])).stdout) as { pid: number };
+  const joined = await ctrRun('joiner', IMAGE, ['--rm', '--with-ns', `network:/proc/${sandbox.pid}/ns/net`], ['/bin/probe']);
+  assert.equal(joined.status, 0, joined.stderr);
+  const report = parseProbeReport(joined.stdout);
+  assert.equal(report.ns.net, fs.readlinkSync(`/proc/${sandbox.pid}/ns/net`));
+  assert.notEqual(report.ns.ipc, fs.readlinkSync(`/proc/${sandbox.pid}/ns/ipc`), 'only the network namespace is shared');
+  assert.equal((await ctr('task', 'kill', '-s', 'KILL', 'sandbox')).status, 0);
+  await waitStopped('sandbox');
+  assert.equal((await ctr('task', 'delete', 'sandbox')).status, 0);
+  assert.equal((await ctr('containers', 'delete', 'sandbox')).status, 0);
+  assert.deepEqual(rktOciErrors(), []);
 });

@@ -99,10 +99,10 @@ function features(): unknown {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: '1.3.0',
-    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
+    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: ['bind', 'rbind', 'ro', 'rw', 'nosuid', 'suid', 'nodev', 'dev', 'noexec', 'exec', 'private', 'rprivate', 'slave', 'rslave', 'shared', 'rshared', 'relatime', 'norelatime', 'strictatime', 'nostrictatime', 'noatime', 'atime', 'remount', 'async', 'defaults'],
     linux: {
-      namespaces: ['mount', 'pid', 'network', 'ipc', 'uts'],
+      namespaces: ['mount', 'pid', 'network', 'ipc', 'uts', 'user', 'cgroup'],
       capabilities: Object.keys(CAPABILITY_NUMBERS),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
       seccomp: {
@@ -202,7 +202,7 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
       return 0;
     }
     case 'start':
-      startContainer(ctx, oneId(parseFlags(args, {}, 'start').positionals, 'start'));
+      await startContainer(ctx, oneId(parseFlags(args, {}, 'start').positionals, 'start'));
       return 0;
     case 'state':
       process.stdout.write(`${JSON.stringify(containerState(ctx, oneId(parseFlags(args, {}, 'state').positionals, 'state')), null, 2)}\n`);
