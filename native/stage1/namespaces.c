@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #define CLONE_NEWCGROUP 0x02000000
 #endif
 #define RKT_NS_GET_NSTYPE 0xb703 /* _IO(0xb7, 0x3) */
+#define RKT_NSFS_MAGIC 0x6e736673
 
 static const struct {
 	const char *name, *proc; /* as `join` writes it; under /proc/PID/ns/ */
@@ -47,18 +49,26 @@ static void open_joined(struct plan *pl)
 {
 	for (int k = 0; k < NSK_COUNT; k++) {
 		const char *path = pl->join_path[k];
-		char reason[64];
-		int fd;
+		char reason[64], self[32];
+		struct statfs sfs;
+		int fd, pfd;
 
 		if (!path)
 			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* looked at through an O_PATH fd first: a FIFO or a device is never opened */
+		pfd = open(path, O_PATH | O_CLOEXEC);
+		if (pfd < 0)
+			die("join", path, errno);
+		snprintf(reason, sizeof reason, "not a namespace of type %s", kinds[k].name);
+		if (fstatfs(pfd, &sfs) < 0 || sfs.f_type != RKT_NSFS_MAGIC)
+			die_reason("join", path, EINVAL, reason);
+		snprintf(self, sizeof self, "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			die("join", path, errno);
-		if (ioctl(fd, RKT_NS_GET_NSTYPE) != kinds[k].flag) {
-			snprintf(reason, sizeof reason, "not a %s namespace", kinds[k].name);
+		close(pfd);
+		if (ioctl(fd, RKT_NS_GET_NSTYPE) != kinds[k].flag)
 			die_reason("join", path, EINVAL, reason);
-		}
 		pl->ns_fd[k] = fd;
 	}
 }

@@ -81,11 +81,15 @@ test('mount, PID and cgroup namespaces held by unshare are joined: the probe is 
 
 test('a path that is not a namespace of its type is refused, naming it; nothing is left', async () => {
   const bundleOf = (type: string, nsPath: string) => makeBundle(joining({ [type]: nsPath }));
+  // a FIFO is never opened (it would block): looked at as O_PATH first
+  const fifo = path.join(root.dir, 'not-a-namespace');
+  execFileSync('mkfifo', [fifo]);
   const cases: [string, string, RegExp][] = [
-    ['network', '/proc/self/ns/ipc', /join \/proc\/self\/ns\/ipc: not a net namespace/],
-    ['uts', '/etc/hostname', /join \/etc\/hostname: not a uts namespace/],
+    ['network', '/proc/self/ns/ipc', /join \/proc\/self\/ns\/ipc: not a namespace of type net/],
+    ['uts', '/etc/hostname', /join \/etc\/hostname: not a namespace of type uts/],
+    ['ipc', fifo, new RegExp(`join ${fifo}: not a namespace of type ipc`)],
     ['ipc', '/nonexistent/ns/ipc', /join \/nonexistent\/ns\/ipc: No such file or directory/],
-    ['user', '/proc/self/ns/mnt', /join \/proc\/self\/ns\/mnt: not a user namespace/],
+    ['user', '/proc/self/ns/mnt', /join \/proc\/self\/ns\/mnt: not a namespace of type user/],
   ];
   for (const [type, nsPath, message] of cases) {
     const result = await root.create('wrong', bundleOf(type, nsPath));
@@ -94,4 +98,5 @@ test('a path that is not a namespace of its type is refused, naming it; nothing 
     assert.ok(!fs.existsSync(path.join(root.dir, 'wrong')), 'no state left');
     assert.equal(execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', 'wrong'], { encoding: 'utf8' }), '', 'no cgroup left');
   }
+  fs.rmSync(fifo);
 });
