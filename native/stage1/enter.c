@@ -165,7 +165,8 @@ int enter_main(const char *plan_file)
 			die("setns", nss[i].name, errno);
 		close(nsfd[i]);
 	}
-	/* the pod's user namespace last: the others are owned by ours (see userns.c) */
+	/* the pod's user namespace last: once in it, those the host's owns (PID, cgroup, a CNI
+	 * network namespace) could no longer be entered (namespaces.c) */
 	userns_join(userfd);
 	if (userfd >= 0)
 		close(userfd);
