@@ -165,8 +165,10 @@ struct app hook_process(const struct app *owner, int hook)
 	p.have_caps_permitted = h->have_caps_permitted;
 	p.have_caps_inheritable = h->have_caps_inheritable;
 	p.have_caps_ambient = h->have_caps_ambient;
-	p.wait_fifo = NULL; /* a hook never waits for an OCI start */
+	p.wait_fifo = NULL; /* a hook never waits for an OCI start, holds no console, is never paused */
 	p.wait_fd = -1;
+	p.console_fd = -1;
+	p.hold_fd = p.root_fd = -1;
 	p.hooks[HOOK_PRE_START] = p.hooks[HOOK_POST_STOP] = NULL;
 	p.role = hook_names[hook];
 	return p;
@@ -227,7 +229,10 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (log->wr[0] >= 0 && (dup2(log->wr[0], 1) < 0 || dup2(log->wr[1], 2) < 0))
 		die("dup2", a->name, errno);
 	isolate_join_cgroups(a);
+	/* before the user namespace: raising a hard limit needs CAP_SYS_RESOURCE in the host's */
+	isolate_rlimits(a);
 	userns_join(a->userns_fd);
+	isolate_hold(a, report_fd);
 	{
 		/* the report pipe, the wait FIFO of an OCI create, the console socket (-1: none) */
 		int keep[3] = {report_fd, a->wait_fd, a->console_fd};
@@ -254,7 +259,6 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	enter_cwd(a);
 	console_attach(a);
 	isolate_oom_score_adj(a);
-	isolate_rlimits(a);
 	isolate_bounding_set(a);
 	if (a->hooks[HOOK_PRE_START])
 		run_pre_start(a);

@@ -80,26 +80,9 @@ static void check_target(int dirfd, const struct plan *pl, const char *proc)
 
 #define RKT_NS_GET_PARENT 0xb702 /* _IO(0xb7, 0x2) */
 
-/* /proc/PID/{uid,gid}_map must be the plan's single range, "0 SHIFT COUNT" */
-static void check_map(int dirfd, const char *file, const struct plan *pl)
-{
-	char buf[256];
-	unsigned long in, out, count;
-	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-
-	if (n <= 0)
-		die("open", file, errno);
-	close(fd);
-	buf[n] = 0;
-	if (sscanf(buf, "%lu %lu %lu", &in, &out, &count) != 3 || in != 0 ||
-	    out != pl->userns_shift || count != pl->userns_count || strchr(buf, '\n') != buf + n - 1)
-		die_reason("enter", file, EINVAL, "the app's user namespace is not the pod's");
-}
-
-/* Without private-users the app must be in our user namespace: another one would change what
- * its capabilities mean. With it, the app's must be a child of ours with exactly the pod's
- * maps (not one the app made itself); returns an fd on it, to join last. */
+/* Without uid-map the app must be in our user namespace: another one would change what its
+ * capabilities mean. With them, the app's must be a child of ours with exactly the plan's maps
+ * (not one the app made itself); returns an fd on it, to join last. */
 static int check_user_ns(int dirfd, const struct plan *pl, const char *proc)
 {
 	struct stat app, self, parent;
@@ -109,7 +92,7 @@ static int check_user_ns(int dirfd, const struct plan *pl, const char *proc)
 		die("open", proc, errno);
 	if (stat("/proc/self/ns/user", &self) < 0)
 		die("open", "/proc/self/ns/user", errno);
-	if (!pl->userns_count) {
+	if (!pl->nuid_map) {
 		if (app.st_ino != self.st_ino || app.st_dev != self.st_dev)
 			die_reason("enter", proc, EINVAL, "the app is in another user namespace");
 		return -1;
@@ -119,10 +102,8 @@ static int check_user_ns(int dirfd, const struct plan *pl, const char *proc)
 	if (pfd < 0 || fstat(pfd, &parent) < 0)
 		die("open", "ns/user", errno);
 	close(pfd);
-	if (parent.st_ino != self.st_ino || parent.st_dev != self.st_dev)
+	if (parent.st_ino != self.st_ino || parent.st_dev != self.st_dev || !userns_same_maps(dirfd, pl))
 		die_reason("enter", proc, EINVAL, "the app's user namespace is not the pod's");
-	check_map(dirfd, "uid_map", pl);
-	check_map(dirfd, "gid_map", pl);
 	return fd;
 }
 
@@ -193,7 +174,8 @@ int enter_main(const char *plan_file)
 			die("setns", nss[i].name, errno);
 		close(nsfd[i]);
 	}
-	/* the pod's user namespace last: the others are owned by ours (see userns.c) */
+	/* the pod's user namespace last: once in it, those the host's owns (PID, cgroup, a CNI
+	 * network namespace) could no longer be entered (namespaces.c) */
 	userns_join(userfd);
 	if (userfd >= 0)
 		close(userfd);

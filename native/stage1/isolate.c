@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -36,9 +37,39 @@ struct rkt_sock_fprog {
 	const void *filter;
 };
 
-void isolate_open_cgroups(const struct plan *pl)
+/* read-write, so that a read blocks (rather than seeing EOF) until a writer comes and writes;
+ * O_NONBLOCK keeps the open itself from waiting (the reader clears it) */
+static int open_fifo(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		die("open", path, errno);
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		die_reason("open", path, EINVAL, "not a FIFO");
+	return fd;
+}
+
+/* one byte from a FIFO, blocking */
+static void read_fifo_byte(int fd, const char *path)
+{
+	char byte;
+	ssize_t n;
+
+	do
+		n = read(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		die("read", path, n < 0 ? errno : EIO);
+}
+
+void isolate_open_cgroups(struct plan *pl)
 {
 	char path[4200];
+
+	if (pl->pause_fifo)
+		pl->pause_fd = open_fifo(pl->pause_fifo);
 
 	for (size_t i = 0; i < pl->napps; i++) {
 		struct app *a = &pl->apps[i];
@@ -50,17 +81,8 @@ void isolate_open_cgroups(const struct plan *pl)
 			if (a->cgroup_fds[j] < 0)
 				die("cgroup", path, errno);
 		}
-		/* read-write, so that the app's read blocks (rather than seeing EOF) until a
-		 * writer comes and writes; O_NONBLOCK keeps the open itself from waiting */
-		if (a->wait_fifo) {
-			struct stat st;
-
-			a->wait_fd = open(a->wait_fifo, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-			if (a->wait_fd < 0)
-				die("open", a->wait_fifo, errno);
-			if (fstat(a->wait_fd, &st) < 0 || !S_ISFIFO(st.st_mode))
-				die_reason("open", a->wait_fifo, EINVAL, "wait-fifo is not a FIFO");
-		}
+		if (a->wait_fifo)
+			a->wait_fd = open_fifo(a->wait_fifo);
 	}
 }
 
@@ -74,13 +96,68 @@ void isolate_rlimits(const struct app *a)
 	}
 }
 
-/* The app is ready but for the seal and execve: say so to PID 1 (a "created" record on the
- * report pipe), then block until a byte can be read from the FIFO. */
-void isolate_wait(const struct app *a, int report_fd)
+/* a record that is not a failure: the app's child tells PID 1 where it is */
+static void tell_pid1(int report_fd, const char *what)
 {
 	struct failure f;
-	char byte;
+
+	memset(&f, 0, sizeof f);
+	snprintf(f.what, sizeof f.what, "%s", what);
+	fail_send(report_fd, &f);
+}
+
+/* pause-fifo: in its cgroups and user namespace, the first app's child says "paused" and waits
+ * for PID 1 to let it go on, which it does after pivot_root; it then enters the new root. */
+void isolate_hold(const struct app *a, int report_fd)
+{
+	char c;
 	ssize_t n;
+
+	if (a->hold_fd < 0)
+		return;
+	tell_pid1(report_fd, "paused");
+	do
+		n = read(a->hold_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1) /* PID 1 is gone */
+		_exit(EXIT_HELPER);
+	if (fchdir(a->root_fd) < 0 || chroot(".") < 0)
+		die("chroot", "/", errno);
+	close(a->hold_fd);
+	close(a->root_fd);
+}
+
+/* With start hooks, `start` writes the container's state as one line of JSON. */
+static char *read_state_line(int fd, const char *path, size_t *len)
+{
+	size_t cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	*len = 0;
+	for (;;) {
+		if (!buf)
+			die("read", path, ENOMEM);
+		do
+			n = read(fd, buf + *len, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			die("read", path, n < 0 ? errno : EIO);
+		if (buf[*len] == '\n')
+			return buf;
+		if (++*len == cap) {
+			if (cap >= (1 << 20))
+				die_reason("read", path, E2BIG, "state line above 1 MiB");
+			buf = realloc(buf, cap *= 2);
+		}
+	}
+}
+
+/* The app is ready but for the seal and execve: say so to PID 1 (a "created" record on the
+ * report pipe), then block until the start byte (or, with start hooks, the state line) can be
+ * read from the FIFO; run the start hooks. */
+void isolate_wait(const struct app *a, int report_fd)
+{
 	int fl;
 
 	if (a->wait_fd < 0)
@@ -88,14 +165,17 @@ void isolate_wait(const struct app *a, int report_fd)
 	fl = fcntl(a->wait_fd, F_GETFL);
 	if (fl < 0 || fcntl(a->wait_fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
 		die("fcntl", a->wait_fifo, errno);
-	memset(&f, 0, sizeof f);
-	snprintf(f.what, sizeof f.what, "created");
-	fail_send(report_fd, &f);
-	do
-		n = read(a->wait_fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		die("read", a->wait_fifo, n < 0 ? errno : EIO);
+	tell_pid1(report_fd, "created");
+	if (a->nstart_hooks) {
+		size_t len;
+		char *state = read_state_line(a->wait_fd, a->wait_fifo, &len);
+
+		close(a->wait_fd);
+		hooks_run_start(a, state, len);
+		free(state);
+		return;
+	}
+	read_fifo_byte(a->wait_fd, a->wait_fifo);
 	close(a->wait_fd);
 }
 

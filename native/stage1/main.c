@@ -99,7 +99,7 @@ static int run(const char *plan_file)
 	fl = fcntl(pl.lock_fd, F_GETFD);
 	if (fl < 0 || fcntl(pl.lock_fd, F_SETFD, fl | FD_CLOEXEC) < 0)
 		die("lock-fd", fdname, errno);
-	userns_create(&pl);
+	ns_prepare(&pl);
 
 	/* Signals are taken synchronously with sigwaitinfo, so block them before fork: none can
 	 * be lost between fork and the wait. Dispositions that stage0 set (Node ignores SIGPIPE)
@@ -112,9 +112,7 @@ static int run(const char *plan_file)
 
 	if (pipe2(report, O_CLOEXEC) < 0)
 		die("pipe", "-", errno);
-	/* unshare(CLONE_NEWPID) affects our children only: the next fork is the pod's PID 1 */
-	if ((pl.ns_flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
-		die("unshare", "pid", errno);
+	/* ns_prepare entered or made the PID namespace for our children: the next fork is PID 1 */
 	child = fork();
 	if (child < 0)
 		die("fork", "-", errno);

@@ -43,7 +43,11 @@ static const struct word app_namespaces[] = {
 };
 static const struct word namespaces[] = {
 	{"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID}, {"uts", CLONE_NEWUTS},
-	{"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {NULL, 0},
+	{"ipc", CLONE_NEWIPC}, {"net", CLONE_NEWNET}, {"user", CLONE_NEWUSER}, {NULL, 0},
+};
+static const struct word join_types[] = {
+	{"mount", NSK_MNT}, {"pid", NSK_PID}, {"uts", NSK_UTS}, {"ipc", NSK_IPC},
+	{"net", NSK_NET}, {"cgroup", NSK_CGROUP}, {"user", NSK_USER}, {NULL, 0},
 };
 
 /* where we are, for error messages */
@@ -176,6 +180,13 @@ static unsigned long words(const char *list, const struct word *table)
 	}
 }
 
+static void push(char ***list, size_t *n, char *s)
+{
+	*list = grow(*list, *n + 1, sizeof **list);
+	(*list)[(*n)++] = s;
+	(*list)[*n] = NULL;
+}
+
 static void once(char **slot, char *value)
 {
 	if (*slot)
@@ -198,25 +209,47 @@ static unsigned long long number64(const char *s)
 	return v;
 }
 
-/* An enter plan has one pod-phase directive: which process to enter. */
-/* private-users SHIFT COUNT: ids 0..COUNT-1 inside are SHIFT.. on the host */
-static void private_users(struct plan *pl, char **f)
+/* the one word of table that s is */
+static unsigned long one_word(const char *s, const struct word *table)
 {
-	if (pl->userns_count)
-		bad("repeated directive", NULL);
-	pl->userns_shift = number(f[0], 4294967294UL);
-	pl->userns_count = number(f[1], 4294967294UL);
-	if (!pl->userns_shift || !pl->userns_count ||
-	    pl->userns_count > 4294967295UL - pl->userns_shift)
-		bad("private-users: bad range", NULL);
+	const struct word *w = table;
+
+	while (w->name && strcmp(w->name, s) != 0)
+		w++;
+	if (!w->name)
+		bad("unknown word: %s", s);
+	return w->bits;
 }
 
+/* `uid-map` / `gid-map INSIDE OUTSIDE COUNT`: 1 to 340 lines (the kernel's limit), each range
+ * within the 32-bit ids */
+static int id_map(struct plan *pl, const char *d, char **f, int n)
+{
+	struct id_range r, **list;
+	size_t *count;
+
+	if (n != 3 || (strcmp(d, "uid-map") != 0 && strcmp(d, "gid-map") != 0))
+		return 0;
+	list = d[0] == 'u' ? &pl->uid_map : &pl->gid_map;
+	count = d[0] == 'u' ? &pl->nuid_map : &pl->ngid_map;
+	r.inside = number(f[0], 4294967294UL);
+	r.outside = number(f[1], 4294967294UL);
+	r.count = number(f[2], 4294967295UL);
+	if (!r.count || r.count > 4294967295UL - r.inside || r.count > 4294967295UL - r.outside)
+		bad("%s: range out of bounds", d);
+	if (*count >= 340)
+		bad("%s: more than 340 lines", d);
+	*list = grow(*list, *count, sizeof r);
+	(*list)[(*count)++] = r;
+	return 1;
+}
+
+/* An enter plan has one pod-phase directive: which process to enter; and the maps of the user
+ * namespace it must be in. */
 static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 {
-	if (strcmp(d, "private-users") == 0 && n == 2) {
-		private_users(pl, f);
+	if (id_map(pl, d, f, n))
 		return;
-	}
 	/* an open file of the caller's: after setns(mnt) no host path can be trusted to write to */
 	if (strcmp(d, "error-fd") == 0 && n == 1) {
 		if (pl->error_fd >= 0)
@@ -256,23 +289,33 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		once(&pl->status_dir, abs_path(f[0]));
 	} else if (strcmp(d, "root") == 0 && n == 1) {
 		once(&pl->root, abs_path(f[0]));
-	} else if (strcmp(d, "private-users") == 0 && n == 2) {
-		private_users(pl, f);
+	} else if (id_map(pl, d, f, n)) {
+		/* read */
+	} else if (strcmp(d, "join") == 0 && n == 2) {
+		once(&pl->join_path[one_word(f[0], join_types)], abs_path(f[1]));
+	} else if (strcmp(d, "sysctl") == 0 && n == 2) {
+		/* a path below /proc/sys: relative, no empty, "." or ".." component */
+		for (const char *p = f[0];; p += strcspn(p, "/") + 1) {
+			size_t len = strcspn(p, "/");
+			if (!len || (len == 1 && p[0] == '.') || (len == 2 && !strncmp(p, "..", 2)))
+				bad("sysctl: bad path below /proc/sys: %s", f[0]);
+			if (!p[len])
+				break;
+		}
+		pl->sysctls = grow(pl->sysctls, pl->nsysctls, sizeof *pl->sysctls);
+		pl->sysctls[pl->nsysctls].path = f[0];
+		pl->sysctls[pl->nsysctls++].value = f[1];
+	} else if (strcmp(d, "pause-fifo") == 0 && n == 1) {
+		once(&pl->pause_fifo, abs_path(f[0]));
 	} else if (strcmp(d, "idmap") == 0 && n == 1) {
 		pl->idmaps = grow(pl->idmaps, pl->nidmaps, sizeof *pl->idmaps);
 		pl->idmap_fds = grow(pl->idmap_fds, pl->nidmaps, sizeof *pl->idmap_fds);
 		pl->idmaps[pl->nidmaps] = abs_path(f[0]);
 		pl->idmap_fds[pl->nidmaps++] = -1;
-	} else if (strcmp(d, "netns") == 0 && n == 1) {
-		once(&pl->netns, abs_path(f[0]));
 	} else if (strcmp(d, "hostname") == 0 && n == 1) {
 		if (!*f[0] || strlen(f[0]) > 64)
 			bad("bad hostname", NULL);
 		once(&pl->hostname, f[0]);
-	} else if (strcmp(d, "domainname") == 0 && n == 1) {
-		if (!*f[0] || strlen(f[0]) > 64)
-			bad("bad domainname", NULL);
-		once(&pl->domainname, f[0]);
 	} else if (strcmp(d, "lock-fd") == 0 && n == 1) {
 		if (pl->lock_fd >= 0)
 			bad("repeated directive", NULL);
@@ -317,12 +360,6 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 	}
 }
 
-static void push(char ***list, size_t *n, char *s)
-{
-	*list = grow(*list, *n + 1, sizeof **list);
-	(*list)[(*n)++] = s;
-	(*list)[*n] = NULL;
-}
 
 /* exactly 16 hex digits, as /proc/PID/status shows capability sets */
 static uint64_t cap_mask(const char *s)
@@ -430,7 +467,8 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 {
 	/* entering, the root and the mount namespace are the running app's own */
 	if (pl->enter && (strcmp(d, "log") == 0 || strcmp(d, "app-root") == 0 ||
-			  strcmp(d, "unshare") == 0 || strcmp(d, "devices-bpf") == 0))
+			  strcmp(d, "unshare") == 0 || strcmp(d, "devices-bpf") == 0 ||
+			  strcmp(d, "start-hook") == 0 || strcmp(d, "wait-fifo") == 0))
 		bad("not allowed in an enter plan: %s", d);
 	if (strcmp(d, "rlimit") == 0 && n == 3) {
 		rlimit_directive(a, f);
@@ -441,6 +479,26 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		a->console_cols = (unsigned short)number(f[1], 65535);
 		if (!a->console_rows || !a->console_cols)
 			bad("console-size: rows and columns must be above 0", NULL);
+		return;
+	}
+	if (strcmp(d, "start-hook") == 0 && n == 2) {
+		a->start_hooks = grow(a->start_hooks, a->nstart_hooks, sizeof *a->start_hooks);
+		memset(&a->start_hooks[a->nstart_hooks], 0, sizeof *a->start_hooks);
+		a->start_hooks[a->nstart_hooks].path = abs_path(f[0]);
+		a->start_hooks[a->nstart_hooks++].timeout = number(f[1], 86400);
+		return;
+	}
+	if (strcmp(d, "hook-arg") == 0 || strcmp(d, "hook-env") == 0) {
+		struct hook *h = a->nstart_hooks ? &a->start_hooks[a->nstart_hooks - 1] : NULL;
+
+		if (!h || n != 1)
+			bad("%s needs one field, after a start-hook", d);
+		if (d[5] == 'a')
+			push(&h->argv, &h->argc, f[0]);
+		else if (f[0][0] == '=' || !strchr(f[0], '='))
+			bad("hook-env is not NAME=VALUE", NULL);
+		else
+			push(&h->envp, &h->envc, f[0]);
 		return;
 	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
@@ -614,6 +672,8 @@ static void check_enter(struct plan *pl)
 
 	if (!pl->enter_pid)
 		bad("missing enter", NULL);
+	if (!pl->nuid_map != !pl->ngid_map)
+		bad("uid-map and gid-map go together", NULL);
 	if (pl->napps != 1)
 		bad("an enter plan has exactly one app", NULL);
 	if (!a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
@@ -635,21 +695,26 @@ static void check(struct plan *pl)
 	pl->ns_flags &= ~NS_SEEN;
 	if (!pl->pod_dir || !pl->error_file || !pl->status_dir || !pl->root || pl->lock_fd < 0)
 		bad("missing one of pod-dir, error-file, status-dir, root, lock-fd", NULL);
-	if (pl->nidmaps && !pl->userns_count)
-		bad("idmap needs private-users", NULL);
+	if (pl->nidmaps && !(pl->ns_flags & CLONE_NEWUSER))
+		bad("idmap needs a new user namespace (user in namespaces)", NULL);
+	/* a new user namespace gets its maps from us; a joined one may have them checked */
+	if ((pl->ns_flags & CLONE_NEWUSER) && (!pl->nuid_map || !pl->ngid_map))
+		bad("user in namespaces needs uid-map and gid-map", NULL);
+	if ((pl->nuid_map || pl->ngid_map) && !(pl->ns_flags & CLONE_NEWUSER) &&
+	    !pl->join_path[NSK_USER])
+		bad("uid-map and gid-map need a user namespace (user in namespaces, or join user)",
+		    NULL);
 	for (size_t i = 0; i < pl->napps; i++) {
 		if (pl->apps[i].devices_prog && pl->apps[i].ncgroups != 1)
 			bad("devices-bpf needs exactly one cgroup (v2): app %s", pl->apps[i].name);
 		check_hooks(&pl->apps[i]);
 	}
-	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
-	if (!(pl->ns_flags & CLONE_NEWNS))
-		bad("namespaces must include mount", NULL);
-	/* one network namespace or the other: joining one and creating another is a contradiction */
-	if (pl->netns && (pl->ns_flags & CLONE_NEWNET))
-		bad("netns and net in namespaces exclude each other", NULL);
-	if ((pl->hostname || pl->domainname) && !(pl->ns_flags & CLONE_NEWUTS))
-		bad("hostname and domainname need the uts namespace", NULL);
+	/* joining one and creating another is a contradiction */
+	for (const struct word *w = namespaces; w->name; w++)
+		if ((pl->ns_flags & (int)w->bits) && pl->join_path[one_word(w->name, join_types)])
+			bad("%s both in namespaces and joined", w->name);
+	if (pl->hostname && !(pl->ns_flags & CLONE_NEWUTS) && !pl->join_path[NSK_UTS])
+		bad("hostname needs the uts namespace (new or joined)", NULL);
 	if (pl->napps == 0)
 		bad("no app", NULL);
 	for (size_t i = 0; i < pl->napps; i++) {
@@ -658,6 +723,8 @@ static void check(struct plan *pl)
 
 		if (!a->root || !a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
 			bad("app %s lacks one of app-root, exec, arg, cwd, uid, gid", a->name);
+		if (a->nstart_hooks && !a->wait_fifo)
+			bad("app %s: start-hook needs wait-fifo", a->name);
 		snprintf(what, sizeof what, "app %s", a->name);
 		check_caps(a, what);
 		if (!a->envp) {
@@ -668,6 +735,9 @@ static void check(struct plan *pl)
 			if (strcmp(pl->apps[j].name, a->name) == 0)
 				bad("duplicate app name: %s", a->name);
 	}
+	/* without these namespaces the mounts, pivot_root and hostname would hit the host */
+	if (!(pl->ns_flags & CLONE_NEWNS) && !pl->join_path[NSK_MNT])
+		bad("namespaces must include mount, or join one", NULL);
 }
 
 /* Before parsing, find error-file so that even an early plan error lands in it. */
@@ -700,7 +770,9 @@ void plan_load(const char *path, struct plan *pl, int enter)
 	pl->file = plan_file = path;
 	pl->lock_fd = -1;
 	pl->error_fd = -1;
-	pl->userns_fd = -1;
+	pl->pause_fd = -1;
+	for (int k = 0; k < NSK_COUNT; k++)
+		pl->ns_fd[k] = -1;
 	pl->enter = enter;
 	in = fopen(path, "re");
 	if (!in)
@@ -747,6 +819,8 @@ void plan_load(const char *path, struct plan *pl, int enter)
 			pl->apps[pl->napps].wait_fd = -1;
 			pl->apps[pl->napps].console_fd = -1;
 			pl->apps[pl->napps].userns_fd = -1;
+			pl->apps[pl->napps].hold_fd = -1;
+			pl->apps[pl->napps].root_fd = -1;
 			pl->apps[pl->napps++].name = f[1];
 			current_hook = NULL;
 		} else if (pl->napps) {

@@ -9,6 +9,9 @@
  *   app.c        an app's child between fork and execve, its pre-start hook included
  *   applog.c     an app's stdout/stderr teed by PID 1 to the console and size-bounded files
  *   isolate.c    cgroups, capabilities, no_new_privs, seccomp: the app's last steps
+ *   namespaces.c namespaces joined by path, or made inside the user namespace; PID 1 enters them
+ *   userns.c     the user namespace: made with its maps, or joined and checked; idmapped layers
+ *   hooks.c      an OCI container's startContainer hooks, run by the app's child after start
  *   enter.c      `rkt-stage1 enter`: a command inside a running app, with the app's isolation
  *   console.c    a pty for an app, its master sent over the caller's unix socket
  */
@@ -53,6 +56,29 @@ struct rlimit_entry {
 enum { HOOK_PRE_START, HOOK_POST_STOP, NHOOKS };
 extern const char *const hook_names[NHOOKS];
 
+/* the namespaces `join` names, and the index of each in plan->ns_fd */
+enum ns_kind { NSK_MNT, NSK_UTS, NSK_IPC, NSK_NET, NSK_CGROUP, NSK_PID, NSK_USER, NSK_COUNT };
+
+/* one line of a uid_map or gid_map: ids INSIDE.. in the user namespace are OUTSIDE.. outside */
+struct id_range {
+	unsigned long inside, outside, count;
+};
+
+/* `start-hook PATH TIMEOUT` with its `hook-arg`s and `hook-env`s */
+struct hook {
+	char *path;
+	char **argv;          /* NULL-terminated; empty: just PATH */
+	size_t argc;
+	char **envp;          /* NULL-terminated */
+	size_t envc;
+	unsigned long timeout; /* seconds; 0: none */
+};
+
+/* `sysctl PATH VALUE`: PATH under /proc/sys */
+struct sysctl_entry {
+	char *path, *value;
+};
+
 struct app {
 	char *name, *root, *exec, *cwd;
 	char **argv;          /* NULL-terminated */
@@ -88,6 +114,11 @@ struct app {
 	size_t ncgroups;
 	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
 	int userns_fd;          /* the pod's user namespace, joined after the cgroups; -1: none */
+	struct hook *start_hooks; /* run after the wait-fifo byte (with the state line), before the seal */
+	size_t nstart_hooks;
+	int hold_fd;            /* pause-fifo: PID 1's release pipe, read before anything but the
+				 * cgroups, rlimits and user namespace; -1: none */
+	int root_fd;            /* pause-fifo: the pod root, chrooted into once released */
 	char *devices_file;     /* `devices-bpf`: an eBPF device program for the app's v2 cgroup */
 	unsigned char *devices_prog;
 	size_t devices_len;     /* instructions */
@@ -111,19 +142,24 @@ void applog_flush(struct applog *l);                     /* after the app is gon
 struct plan {
 	const char *file;
 	char *pod_dir, *error_file, *status_dir, *root, *hostname;
-	char *domainname;     /* `domainname NAME` (the NIS domain name, as hostname) */
-	char *netns;          /* network namespace file to join, or NULL */
 	char *pids_dir;       /* `pids-dir`; NULL: app PIDs are not recorded */
 	int enter;            /* an enter plan (`rkt-stage1 enter`), see enter.c */
 	pid_t enter_pid, enter_ppid;      /* `enter PID PPID STARTTIME` */
 	unsigned long long enter_start;
 	int lock_fd;
 	int error_fd;         /* enter: `error-fd N`, the caller's open error file; -1: none */
-	int ns_flags;         /* CLONE_NEW* */
+	int ns_flags;         /* CLONE_NEW*: the new namespaces still to make (see namespaces.c) */
+	char *join_path[NSK_COUNT];  /* `join TYPE PATH` */
+	int ns_fd[NSK_COUNT]; /* namespaces to enter: joined ones and ones made inside the user
+			       * namespace; -1: none. ns_fd[NSK_USER] is the pod's user namespace */
+	struct id_range *uid_map, *gid_map; /* `uid-map`, `gid-map` */
+	size_t nuid_map, ngid_map;
+	struct sysctl_entry *sysctls;
+	size_t nsysctls;
+	char *pause_fifo;     /* `pause-fifo PATH` */
+	int pause_fd;         /* opened by PID 1 before anything else; -1 until then */
 	struct op *ops;
 	size_t nops;
-	unsigned long userns_shift, userns_count; /* `private-users SHIFT COUNT`; count 0: none */
-	int userns_fd;        /* the pod's user namespace (outer process, PID 1), or -1 */
 	char **idmaps;        /* `idmap PATH` directories */
 	int *idmap_fds;       /* their detached idmapped binds, made by the outer process */
 	size_t nidmaps;
@@ -160,7 +196,7 @@ void signals_reset(void);                     /* all dispositions to SIG_DFL */
 void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 
 /* pod.c: body of the pod's PID 1; never returns. report_fd: pipe to the outer process. */
-_Noreturn void pod_main(const struct plan *plan, int report_fd);
+_Noreturn void pod_main(struct plan *plan, int report_fd);
 
 /* rootfs.c */
 void rootfs_setup(const struct plan *plan);   /* bind root, run ops (cwd unchanged) */
@@ -177,21 +213,33 @@ int finish_child(pid_t child, const sigset_t *set, int report_fd); /* its status
 /* enter.c: `rkt-stage1 enter PLAN`; returns the command's exit status */
 int enter_main(const char *plan_file);
 
-/* userns.c: --private-users */
-void userns_create(struct plan *plan);        /* outer process, before PID 1's fork */
+/* namespaces.c */
+void ns_prepare(struct plan *plan);           /* outer process, before PID 1's fork */
+void ns_enter_pod(struct plan *plan);         /* PID 1: join and make the rest */
+int ns_keep_fds(const struct plan *plan, int *fds); /* the fds PID 1 keeps; returns how many */
+
+/* userns.c */
+void userns_write_maps(pid_t pid, const struct plan *plan); /* outer, for a new one */
+int userns_same_maps(int procdirfd, const struct plan *plan); /* /proc/PID's maps are the plan's */
+void userns_idmaps(struct plan *plan);        /* outer: the detached idmapped binds */
 void userns_attach_idmaps(const struct plan *plan); /* PID 1, own mount namespace */
 void userns_join(int fd);                     /* app child, after its cgroups */
+int userns_root_owner(const struct plan *plan, long *uid, long *gid); /* host ids of 0:0 */
 void rootfs_set_owner(long uid, long gid);    /* what rootfs.c creates is chowned to it */
 
+/* hooks.c: the app's child, after the start byte(s) */
+void hooks_run_start(const struct app *app, const char *state, size_t len);
+
 /* isolate.c */
-void isolate_open_cgroups(const struct plan *plan); /* PID 1, before pivot_root; wait-fifo too */
+void isolate_open_cgroups(struct plan *plan); /* PID 1, before pivot_root; the FIFOs too */
 void isolate_join_cgroups(const struct app *app);
 void isolate_attach_devices(const struct plan *plan); /* PID 1, before pivot_root */
 void isolate_oom_score_adj(const struct app *app);
 void isolate_bounding_set(const struct app *app);  /* before setuid */
 void isolate_rlimits(const struct app *app);       /* before the bounding set is dropped */
 void isolate_capabilities(const struct app *app);  /* after setuid */
-void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, then block */
+void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, block, hooks */
+void isolate_hold(const struct app *app, int report_fd); /* pause-fifo: tell PID 1, block, chroot */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
 
 /* console.c */

@@ -59,15 +59,50 @@ static void write_status(int dirfd, const char *name, int status)
 	write_file(dirfd, name, text);
 }
 
-static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids, size_t n,
-		       struct applog *log, int status_fd)
+/* pause-fifo, on the first app's "paused": say so (status-dir/NAME.paused), wait for stage0's
+ * byte on the FIFO, pivot_root and let the child go on. If the child goes away meanwhile (its
+ * report pipe wakes us), the pod fails without ever pivoting. */
+static void release_paused(const struct plan *pl, const struct app *a, int report_rd, int hold_wr,
+			   int status_fd)
+{
+	struct pollfd fds[2] = {{pl->pause_fd, POLLIN, 0}, {report_rd, POLLIN, 0}};
+	char marker[300], byte;
+
+	snprintf(marker, sizeof marker, "%s.paused", a->name);
+	write_file(status_fd, marker, "");
+	while (!(fds[0].revents & POLLIN)) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			die("poll", pl->pause_fifo, errno);
+		if (fds[1].revents)
+			die_reason("pause-fifo", a->name, ECHILD, "the app's child went away while paused");
+	}
+	if (read(pl->pause_fd, &byte, 1) != 1)
+		die("read", pl->pause_fifo, errno);
+	rootfs_pivot(pl);
+	if (write(hold_wr, "1", 1) != 1)
+		die("write", a->name, errno);
+}
+
+/* Starts app a (or a hook's process in its place); held: the pause-fifo's first app. n: how many
+ * of pids are apps to kill if it fails. */
+static pid_t start_app(const struct plan *pl, struct app *a, int held, mode_t app_umask,
+		       const pid_t *pids, size_t n, struct applog *log, int status_fd)
 {
 	struct failure f;
-	int p[2];
+	int p[2], hold[2] = {-1, -1};
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		die("pipe", a->name, errno);
+	/* pause-fifo: the first app's child is forked before pivot_root and held */
+	if (held) {
+		if (pipe2(hold, O_CLOEXEC) < 0)
+			die("pipe", a->name, errno);
+		a->hold_fd = hold[0];
+		a->root_fd = open(pl->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (a->root_fd < 0)
+			die("open", pl->root, errno);
+	}
 	applog_pipes(log, a->name);
 	pid = fork();
 	if (pid < 0)
@@ -78,12 +113,22 @@ static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids,
 	/* the child has the console socket; the pty's master goes from it to the caller */
 	if (a->console_fd >= 0)
 		close(a->console_fd);
+	if (hold[0] >= 0) {
+		close(hold[0]);
+		close(a->root_fd);
+	}
 	applog_parent(log);
 	/* wait-fifo: the child says "created" when it waits; status-dir/NAME.created says so to
 	 * stage0. It goes on to execve (EOF) or fails (a record) once a byte reaches the FIFO. */
 	while (fail_receive(p[0], &f)) {
 		char marker[300];
 
+		if (strcmp(f.what, "paused") == 0 && f.err == 0 && hold[1] >= 0) {
+			release_paused(pl, a, p[0], hold[1], status_fd);
+			close(hold[1]);
+			hold[1] = -1;
+			continue;
+		}
 		if (strcmp(f.what, "created") != 0 || f.err != 0) {
 			/* in a PID namespace our exit kills the rest anyway; without one, do it here */
 			signal_apps(pids, n, SIGKILL);
@@ -92,6 +137,9 @@ static pid_t start_app(const struct app *a, mode_t app_umask, const pid_t *pids,
 		snprintf(marker, sizeof marker, "%s.created", a->name);
 		write_file(status_fd, marker, "");
 	}
+	/* EOF before the release: the child is gone, and the pod never pivoted */
+	if (hold[1] >= 0)
+		die_reason("pause-fifo", a->name, ECHILD, "the app's child went away while paused");
 	close(p[0]);
 	return pid;
 }
@@ -152,7 +200,8 @@ static int app_exited(struct supervisor *s, size_t i, int st)
 	if (!a->hooks[HOOK_POST_STOP])
 		return 1;
 	struct app hook = hook_process(a, HOOK_POST_STOP);
-	s->pids[i] = start_app(&hook, s->app_umask, s->pids, s->pl->napps, &s->logs[i], s->status_fd);
+	s->pids[i] = start_app(s->pl, &hook, 0, s->app_umask, s->pids, s->pl->napps, &s->logs[i],
+			       s->status_fd);
 	s->post_stopping[i] = 1;
 	return 0;
 }
@@ -204,7 +253,8 @@ int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umas
 	if (!pids || !sv.post_stopping || !fds)
 		die("calloc", "-", ENOMEM);
 	for (size_t i = 0; i < pl->napps; i++, live++) {
-		pids[i] = start_app(&pl->apps[i], app_umask, pids, i, &logs[i], status_fd);
+		pids[i] = start_app(pl, &pl->apps[i], i == 0 && pl->pause_fifo, app_umask, pids, i,
+				    &logs[i], status_fd);
 		/* the app has exec'd: its PID (as the pod sees it) is where rkt enter finds it */
 		if (pids_fd >= 0)
 			write_status(pids_fd, pl->apps[i].name, (int)pids[i]);

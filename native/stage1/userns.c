@@ -1,21 +1,21 @@
-/* userns.c: --private-users. The outer process (in the host's namespaces, with the host's
- * /proc) makes the pod's user namespace with a throwaway child, writes its uid_map and gid_map
- * ("0 SHIFT COUNT") and keeps an fd on it; it also makes, for each `idmap` directory, a detached
- * bind of it mapped through that namespace (open_tree + mount_setattr(MOUNT_ATTR_IDMAP)), so
- * that files owned by uid N on disk appear owned by SHIFT+N. PID 1 inherits the fds, attaches
- * the idmapped binds over their directories in its own mount namespace (overlay then stacks
- * them) and stays in the host's user namespace to build the root. Each app's child joins the
- * namespace after its cgroups and before everything else. */
+/* userns.c: the pod's user namespace and its id maps.
+ *
+ * A new one is made by a child of the outer process (namespaces.c), whose uid_map and gid_map
+ * the outer process writes from the plan's `uid-map` and `gid-map` lines; a joined one may have
+ * its maps checked against them. For each `idmap` directory the outer process also makes a
+ * detached bind mapped through the new namespace (open_tree + mount_setattr(MOUNT_ATTR_IDMAP)),
+ * so that files owned by uid N on disk appear owned by the host id that N maps to. PID 1
+ * inherits the fds, attaches the idmapped binds over their directories in its own mount
+ * namespace (overlay then stacks them) and stays in the host's user namespace to build the
+ * root. Each app's child joins the namespace after its cgroups and before everything else. */
 #include "stage1.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define RKT_OPEN_TREE_CLONE 1
@@ -34,52 +34,74 @@ struct rkt_mount_attr {
 	uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 
-static void write_map(pid_t pid, const char *file, const struct plan *pl)
+/* The kernel takes a whole map in one write of less than a page. */
+static void write_map(pid_t pid, const char *file, const struct id_range *r, size_t n)
 {
-	char path[64], text[64];
-	int len = snprintf(text, sizeof text, "0 %lu %lu\n", pl->userns_shift, pl->userns_count), fd;
+	char path[64], text[4096];
+	size_t len = 0;
+	int fd;
 
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(text + len, sizeof text - len, "%lu %lu %lu\n", r[i].inside,
+				 r[i].outside, r[i].count);
+		if (w < 0 || (size_t)w >= sizeof text - len)
+			die_reason("user-namespace", path, E2BIG, "the map does not fit in a page");
+		len += (size_t)w;
+	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, (size_t)len) != len)
-		die("private-users", path, errno);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		die("user-namespace", path, errno);
 	close(fd);
 }
 
-void userns_create(struct plan *pl)
+void userns_write_maps(pid_t pid, const struct plan *pl)
 {
-	char path[64], c;
-	int sync[2];
-	pid_t pid;
+	write_map(pid, "uid_map", pl->uid_map, pl->nuid_map);
+	write_map(pid, "gid_map", pl->gid_map, pl->ngid_map);
+}
 
-	if (!pl->userns_count)
-		return;
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		die("pipe", "-", errno);
-	/* a child born in the new namespace; it waits for EOF on the pipe, then exits */
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
-	if (pid < 0)
-		die("clone", "CLONE_NEWUSER", errno);
-	if (pid == 0) {
-		close(sync[1]);
-		while (read(sync[0], &c, 1) < 0 && errno == EINTR)
+/* FILE under the /proc/PID directory fd has exactly the ranges r, in any order */
+static int same_map(int dirfd, const char *file, const struct id_range *r, size_t n)
+{
+	char buf[8192];
+	size_t lines = 0;
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC);
+	ssize_t len = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+
+	if (len < 0)
+		die("open", file, errno);
+	close(fd);
+	buf[len] = 0;
+	for (char *line = buf, *next; *line; line = next) {
+		unsigned long in, out, count;
+		size_t i;
+
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = 0;
+		if (sscanf(line, "%lu %lu %lu", &in, &out, &count) != 3)
+			return 0;
+		for (i = 0; i < n && (r[i].inside != in || r[i].outside != out || r[i].count != count); i++)
 			;
-		_exit(0);
+		if (i == n)
+			return 0;
+		lines++;
 	}
-	close(sync[0]);
-	write_map(pid, "uid_map", pl);
-	write_map(pid, "gid_map", pl);
-	snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
-	pl->userns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pl->userns_fd < 0)
-		die("open", path, errno);
-	close(sync[1]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	for (size_t i = 0; i < pl->napps; i++)
-		pl->apps[i].userns_fd = pl->userns_fd;
+	return lines == n;
+}
+
+int userns_same_maps(int dirfd, const struct plan *pl)
+{
+	return same_map(dirfd, "uid_map", pl->uid_map, pl->nuid_map) &&
+	       same_map(dirfd, "gid_map", pl->gid_map, pl->ngid_map);
+}
+
+void userns_idmaps(struct plan *pl)
+{
 	for (size_t i = 0; i < pl->nidmaps; i++) {
-		struct rkt_mount_attr attr = {RKT_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)pl->userns_fd};
+		struct rkt_mount_attr attr = {RKT_MOUNT_ATTR_IDMAP, 0, 0,
+					      (uint64_t)pl->ns_fd[NSK_USER]};
 		int fd = (int)syscall(SYS_open_tree, AT_FDCWD, pl->idmaps[i],
 				      RKT_OPEN_TREE_CLONE | O_CLOEXEC);
 
@@ -107,4 +129,20 @@ void userns_join(int fd)
 {
 	if (fd >= 0 && setns(fd, CLONE_NEWUSER) < 0)
 		die("setns", "user", errno);
+}
+
+static long to_host(const struct id_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].inside == 0)
+			return (long)r[i].outside;
+	return -1;
+}
+
+/* the host ids of the namespace's root, when the maps map 0 */
+int userns_root_owner(const struct plan *pl, long *uid, long *gid)
+{
+	*uid = to_host(pl->uid_map, pl->nuid_map);
+	*gid = to_host(pl->gid_map, pl->ngid_map);
+	return *uid >= 0 && *gid >= 0;
 }

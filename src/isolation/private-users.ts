@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError, isErrnoException } from '../errors/rkt-error.js';
+import type { UserNamespaceMaps } from '../stage1/stage1-plan.js';
 
 export const PRIVATE_USERS_COUNT = 65536;
 
@@ -22,6 +23,12 @@ const ATTEMPTS = 128;
 
 function rangesDir(dataDir: string): string {
   return path.join(dataDir, 'private-users');
+}
+
+/** The range as the user namespace's maps: ids 0–count-1 are shift… on the host, for users and groups alike. */
+export function userRangeMaps(range: UserRange): UserNamespaceMaps {
+  const line = { inside: 0, outside: range.shift, count: range.count };
+  return { uidMap: [line], gidMap: [line] };
 }
 
 /** Claims a free range for the pod; `random` gives the block number, 1–0x7FFF. */

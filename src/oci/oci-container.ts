@@ -9,9 +9,10 @@
  *   reused PID never passes for the container: created (FIFO still there), running, stopped.
  * - kill, delete (--force kills), list, ps.
  *
- * Under --root/<id>/: state.json, plan, error.json, status/, exec.fifo, seccomp.bpf, pid.
+ * Under --root/<id>/: state.json, plan, error.json, status/, pids/, exec.fifo, pause.fifo,
+ * seccomp.bpf, pid.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,10 +22,13 @@ import { ociRuntimeConfigSchema, type OciHook, type OciProcess, type OciRuntimeC
 import { parseJsonDocument } from '../schema/parse-json-document.js';
 import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
-import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
+import { serializePlan, type AppPlan, type EnterPlan, type UserNamespaceMaps } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
+import { openEnterPlan } from './enter-plan-fd.js';
+import { unsupported } from './oci-errors.js';
+import { runContainerHooks, runRuntimeHooks } from './oci-hooks.js';
 import {
-  APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, processFields, refuseUnappliedProcessFields, unsupported, type ContainerFiles,
+  APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, hasCreateHooks, processFields, refuseUnappliedProcessFields, type ContainerFiles,
 } from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
@@ -62,7 +66,9 @@ interface ContainerRecord {
   helperPid?: number;
   cgroupsCreated: string[];
   cgroupDirs: string[];
-  hooks: { poststart: OciHook[]; poststop: OciHook[] };
+  hooks: { startContainer: OciHook[]; poststart: OciHook[]; poststop: OciHook[] };
+  /** The maps of the container process's user namespace, when it has one (exec joins it). */
+  userNamespace?: UserNamespaceMaps;
 }
 
 export interface RuntimeContext {
@@ -166,26 +172,6 @@ export function listContainers(ctx: RuntimeContext): OciState[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs hooks in order with the state on stdin; returns the first failure's message. */
-function runHooks(hooks: readonly OciHook[], state: OciState, kind: string): string | undefined {
-  for (const hook of hooks) {
-    const args = hook.args ?? [hook.path];
-    const env = Object.fromEntries((hook.env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
-    const result = spawnSync(hook.path, args.slice(1), {
-      argv0: args[0] ?? hook.path,
-      env,
-      input: JSON.stringify(state),
-      stdio: ['pipe', 'inherit', 'pipe'],
-      ...(hook.timeout === undefined ? {} : { timeout: hook.timeout * 1000 }),
-    });
-    if (result.error || result.status !== 0) {
-      const why = result.error ? result.error.message : result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
-      return `${kind} hook ${hook.path} failed: ${why}${result.stderr?.length ? `: ${result.stderr.toString().trim()}` : ''}`;
-    }
-  }
-  return undefined;
-}
-
 export interface CreateRequest {
   id: string;
   bundle: string;
@@ -242,7 +228,7 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     phase: 'creating',
     cgroupsCreated: [],
     cgroupDirs: [],
-    hooks: { poststart: config.hooks?.poststart ?? [], poststop: config.hooks?.poststop ?? [] },
+    hooks: { startContainer: config.hooks?.startContainer ?? [], poststart: config.hooks?.poststart ?? [], poststop: config.hooks?.poststop ?? [] },
   };
   let lockFd: number | undefined;
   try {
@@ -250,20 +236,19 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     lockFd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
     flockFd(lockFd, 'exclusive', false);
     fs.mkdirSync(files.statusDir, { mode: 0o700 });
+    fs.mkdirSync(files.pidsDir, { mode: 0o700 });
     mknodFifo(files.fifo, 0o600);
+    if (hasCreateHooks(config)) mknodFifo(files.pause, 0o600);
     const built = buildOciPlan({ id: request.id, bundle, config, files, lockFd: HELPER_LOCK_FD, ...(request.consoleSocket === undefined ? {} : { consoleSocket: request.consoleSocket }), notes: request.notes });
     record.cgroupsCreated = built.cgroupsCreated;
     record.cgroupDirs = built.cgroupDirs;
     writeRecord(dir, record);
     fs.writeFileSync(files.plan, serializePlan(built.plan), { mode: 0o600 });
-    // exec's starting point: the container process's isolation, without its start FIFO, its
+    // exec's starting point: the container process's isolation, without what only its own start
+    // takes (the root and namespaces it made are entered; its FIFO and hooks are done), its
     // terminal and its umask (an exec'd process has its own, from its process.json)
     const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
-    delete app.waitFifo;
-    delete app.root;
-    delete app.consoleSocket;
-    delete app.consoleSize;
-    delete app.umask;
+    for (const key of ['root', 'waitFifo', 'startHooks', 'ownCgroupNamespace', 'consoleSocket', 'consoleSize', 'umask'] as const) delete app[key];
     fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);
@@ -283,58 +268,125 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
   let exited: number | null = null;
   child.on('exit', (code, signal) => (exited = code ?? 128 + (signal ? os.constants.signals[signal] : 0)));
   child.on('error', () => (exited = 254));
-  const deadline = Date.now() + 60_000;
-  while (!fs.existsSync(files.created)) {
-    if (exited !== null || Date.now() > deadline) {
-      if (exited === null) child.kill('SIGKILL');
-      const failure = readStage1Failure(files.errorFile);
-      discard(dir, record.cgroupsCreated);
-      throw new RktError('stage1', 'ERR_OCI_CREATE_FAILED', `create ${request.id}: ${failure ? failure.message : exited === null ? 'the container did not get ready within 60 s' : `the stage1 helper exited with status ${exited}`}`);
+  /** The helper's failure (or another one) ends create: nothing of the container is left. */
+  const fail = async (error: RktError): Promise<never> => {
+    if (exited === null) child.kill('SIGKILL');
+    await stopProcesses(record, files, true);
+    discard(dir, record.cgroupsCreated);
+    throw error;
+  };
+  const pidFile = path.join(dir, 'pid');
+  const reach = async (marker: string): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(marker) || !fs.existsSync(pidFile)) {
+      if (exited !== null || Date.now() > deadline) {
+        const failure = readStage1Failure(files.errorFile);
+        const why = failure ? failure.message : exited === null ? 'the container did not get ready within 60 s' : `the stage1 helper exited with status ${exited}`;
+        await fail(new RktError('stage1', 'ERR_OCI_CREATE_FAILED', `create ${request.id}: ${why}`));
+      }
+      await sleep(5);
     }
-    await sleep(5);
+  };
+
+  const paused = hasCreateHooks(config);
+  await reach(paused ? files.paused : files.created);
+  // the container process: PID 1's child (with pause-fifo it waits before pivot_root, else on exec.fifo)
+  const pid1 = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  const pid = Number(fs.readFileSync(`/proc/${pid1}/task/${pid1}/children`, 'utf8').trim().split(' ')[0]);
+  Object.assign(record, { pid, pidStart: processStat(pid)?.start, helperPid: child.pid, userNamespace: userNamespaceOf(pid) });
+  writeRecord(dir, record);
+  if (paused) {
+    const creating = stateOf(record, 'creating');
+    const failed =
+      runRuntimeHooks(config.hooks?.prestart ?? [], creating, 'prestart') ??
+      runRuntimeHooks(config.hooks?.createRuntime ?? [], creating, 'createRuntime') ??
+      runContainerHooks(config.hooks?.createContainer ?? [], creating, { pid: pid1, ppid: child.pid!, startTime: BigInt(processStat(pid1)?.start ?? 0), dir, rootfs: record.rootfs });
+    if (failed) await fail(ociError('ERR_OCI_HOOK_FAILED', failed));
+    // PID 1 holds it open until it reads the byte, or is gone (then `reach` reports why)
+    writeFifo(files.pause, '0');
+    fs.rmSync(files.pause, { force: true });
+    await reach(files.created);
   }
   child.unref();
-  const pid1 = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-  const pid = firstChild(pid1)!;
-  Object.assign(record, { phase: 'created', pid, pidStart: processStat(pid)?.start, helperPid: child.pid });
+  record.phase = 'created';
   writeRecord(dir, record);
   if (request.pidFile) {
     // The helper, not the container process: its exit status is the container's, and it is the
     // caller's (or a subreaper's, containerd's shim) child to wait for.
-    const tmp = `${request.pidFile}.tmp`;
-    fs.writeFileSync(tmp, String(child.pid));
-    fs.renameSync(tmp, request.pidFile);
+    writePidFile(request.pidFile, child.pid!);
   }
-  const state = stateOf(record, 'created');
-  const failed = runHooks([...(config.hooks?.prestart ?? []), ...(config.hooks?.createRuntime ?? [])], state, 'createRuntime');
-  if (failed) {
-    await stopProcesses(record, files, true);
-    discard(dir, record.cgroupsCreated);
-    throw ociError('ERR_OCI_HOOK_FAILED', failed);
-  }
-  return state;
+  return stateOf(record, 'created');
 }
 
-export function startContainer(ctx: RuntimeContext, id: string): void {
+/** The uid and gid maps of PID's user namespace, when it is not rkt-oci's own. */
+function userNamespaceOf(pid: number): UserNamespaceMaps | undefined {
+  const [theirs, ours] = [fs.statSync(`/proc/${pid}/ns/user`), fs.statSync('/proc/self/ns/user')];
+  if (theirs.ino === ours.ino && theirs.dev === ours.dev) return undefined;
+  const ranges = (file: string) =>
+    fs.readFileSync(`/proc/${pid}/${file}`, 'utf8').trim().split('\n').map((line) => {
+      const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
+      return { inside: inside!, outside: outside!, count: count! };
+    });
+  return { uidMap: ranges('uid_map'), gidMap: ranges('gid_map') };
+}
+
+/** Writes to a FIFO the helper holds open; false when nobody has it open (the process is gone). */
+function writeFifo(file: string, data: string): boolean {
+  let probe: number;
+  try {
+    probe = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch (error) {
+    if (isErrnoException(error, 'ENXIO') || isErrnoException(error, 'ENOENT')) return false;
+    throw error;
+  }
+  // a reader is there: a blocking descriptor takes data of any length
+  const fd = fs.openSync(file, fs.constants.O_WRONLY);
+  fs.closeSync(probe);
+  try {
+    fs.writeSync(fd, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/**
+ * Lets the created process go on: with startContainer hooks, the state line (the helper runs them
+ * before the program, and a failure stops the container), else one byte. Returns once the program
+ * has been exec'd, then runs the poststart hooks.
+ */
+export async function startContainer(ctx: RuntimeContext, id: string): Promise<void> {
   const record = readRecord(ctx, id);
   const files = containerFiles(containerDir(ctx, id));
   const status = statusOf(record, files);
   if (status !== 'created') throw ociError('ERR_OCI_STATE', `cannot start container "${id}": it is ${status}, not created`);
-  let fd: number;
-  try {
-    fd = fs.openSync(files.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-  } catch (error) {
-    if (isErrnoException(error, 'ENXIO')) throw ociError('ERR_OCI_STATE', `cannot start container "${id}": its process is gone`);
-    throw error;
+  if (!writeFifo(files.fifo, record.hooks.startContainer.length > 0 ? `${JSON.stringify(stateOf(record, 'created'))}\n` : '0')) {
+    throw ociError('ERR_OCI_STATE', `cannot start container "${id}": its process is gone`);
   }
+  fs.rmSync(files.fifo, { force: true });
+  const started = path.join(files.pidsDir, APP_NAME);
+  while (!fs.existsSync(started)) {
+    if (!alive(record.pid, record.pidStart)) {
+      // it failed, or its program ran and ended already: the helper says which as it exits
+      for (const deadline = Date.now() + 10_000; !helperExited(files) && Date.now() < deadline; ) await sleep(5);
+      const failure = readStage1Failure(files.errorFile);
+      if (failure) throw ociError(failure.what === 'hook' ? 'ERR_OCI_HOOK_FAILED' : 'ERR_OCI_START_FAILED', `start ${id}: ${failure.message}`);
+      break;
+    }
+    await sleep(5);
+  }
+  const failed = runRuntimeHooks(record.hooks.poststart, stateOf(record, 'running'), 'poststart');
+  if (failed) ctx.warn(failed);
+}
+
+/** The helper holds the container's lock until it exits (having written error.json, if it failed). */
+function helperExited(files: ContainerFiles): boolean {
+  const fd = fs.openSync(files.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
-    fs.writeSync(fd, '0');
+    return flockFd(fd, 'exclusive', false);
   } finally {
     fs.closeSync(fd);
   }
-  fs.rmSync(files.fifo, { force: true });
-  const failed = runHooks(record.hooks.poststart, stateOf(record, 'running'), 'poststart');
-  if (failed) ctx.warn(failed);
 }
 
 /** SIGTERM, TERM, 15. */
@@ -422,7 +474,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
   }
   await stopProcesses(record, files, status !== 'stopped');
   discard(dir, record.cgroupsCreated);
-  const failed = runHooks(record.hooks.poststop, stateOf(record, 'stopped'), 'poststop');
+  const failed = runRuntimeHooks(record.hooks.poststop, stateOf(record, 'stopped'), 'poststop');
   if (failed) ctx.warn(failed);
 }
 
@@ -472,17 +524,14 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
     ...consoleFields(proc, request.consoleSocket),
   };
   const ppid = Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-  const plan: EnterPlan = { pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), errorFd: EXEC_ERROR_FD, app };
+  const plan: EnterPlan = {
+    pid: record.pid!, ppid, startTime: BigInt(record.pidStart!), ...(record.userNamespace ? { userNamespace: record.userNamespace } : {}), errorFd: EXEC_ERROR_FD, app,
+  };
   // The plan and the helper's error file, both opened and unlinked: nothing is left behind.
-  const stem = path.join(dir, `exec-${process.pid}-${Date.now()}`);
-  const planFd = fs.openSync(`${stem}.plan`, 'wx+', 0o600);
-  const errorFd = fs.openSync(`${stem}.error`, 'wx+', 0o600);
-  try {
-    fs.writeFileSync(planFd, serializeEnterPlan(plan));
-  } finally {
-    fs.unlinkSync(`${stem}.plan`);
-    fs.unlinkSync(`${stem}.error`);
-  }
+  const planFd = openEnterPlan(dir, plan);
+  const errorFile = path.join(dir, `exec-${process.pid}-${Date.now()}.error`);
+  const errorFd = fs.openSync(errorFile, 'wx+', 0o600);
+  fs.unlinkSync(errorFile);
   const failed = (): string | undefined => {
     const bytes = Buffer.alloc(fs.fstatSync(errorFd).size);
     const text = bytes.subarray(0, fs.readSync(errorFd, bytes, 0, bytes.length, 0)).toString('utf8');

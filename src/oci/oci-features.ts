@@ -5,7 +5,8 @@
  * config.json may use it and rkt-oci applies it.
  */
 import { CAPABILITY_NUMBERS } from '../isolation/capabilities.js';
-import { MOUNT_OPTIONS, RUN_HOOKS, SUPPORTED_NAMESPACES } from './oci-plan.js';
+import { SUPPORTED_NAMESPACES } from './oci-namespaces.js';
+import { MOUNT_OPTIONS, RUN_HOOKS } from './oci-plan.js';
 import { SECCOMP_ACTIONS, SECCOMP_FLAGS, SECCOMP_OPERATORS } from './oci-seccomp.js';
 
 export function ociFeatures(version: string): unknown {

@@ -7,12 +7,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { RktError } from '../errors/rkt-error.js';
 import { CAPABILITY_NUMBERS, capabilityMask, formatCapabilityMask } from '../isolation/capabilities.js';
 import { ALLOWED_DEVICES, createCgroupAt, detectCgroupLayout, removeCgroups, type AppResources } from '../isolation/cgroups.js';
 import { compileConditionalSeccomp, encodeProgram } from '../isolation/seccomp-bpf.js';
-import type { OciMount, OciProcess, OciResources, OciRuntimeConfig } from '../schema/oci-runtime-config.js';
-import type { AppPlan, MountFlag, MountOption, MountStep, Namespace, PodStep, Stage1Plan } from '../stage1/stage1-plan.js';
+import type { OciHook, OciMount, OciProcess, OciResources, OciRuntimeConfig } from '../schema/oci-runtime-config.js';
+import type { AppPlan, MountFlag, MountOption, MountStep, PodStep, Stage1Plan, StartHookPlan, UserNamespaceMaps } from '../stage1/stage1-plan.js';
+import { unsupported } from './oci-errors.js';
+import { containerNamespaces, containerSysctls, mountDataInUserNamespace } from './oci-namespaces.js';
 import { ociSeccompProfile } from './oci-seccomp.js';
 
 export const APP_NAME = 'container';
@@ -23,8 +24,13 @@ export interface ContainerFiles {
   errorFile: string;
   statusDir: string;
   fifo: string;
+  /** `pause-fifo`: create waits there, before pivot_root, for the create-time hooks. */
+  pause: string;
+  /** `pids-dir`: the program's PID once exec'd (start waits for it). */
+  pidsDir: string;
   seccomp: string;
   created: string;
+  paused: string;
 }
 
 export function containerFiles(dir: string): ContainerFiles {
@@ -34,13 +40,12 @@ export function containerFiles(dir: string): ContainerFiles {
     errorFile: path.join(dir, 'error.json'),
     statusDir: path.join(dir, 'status'),
     fifo: path.join(dir, 'exec.fifo'),
+    pause: path.join(dir, 'pause.fifo'),
+    pidsDir: path.join(dir, 'pids'),
     seccomp: path.join(dir, 'seccomp.bpf'),
     created: path.join(dir, 'status', `${APP_NAME}.created`),
+    paused: path.join(dir, 'status', `${APP_NAME}.paused`),
   };
-}
-
-export function unsupported(field: string, problem = 'is not supported yet'): RktError {
-  return new RktError('usage', 'ERR_OCI_CONFIG_UNSUPPORTED', `config.json field ${field} ${problem}`, { hint: 'see docs/oci-runtime.md for what rkt-oci supports' });
 }
 
 const present = (value: unknown): boolean =>
@@ -73,7 +78,7 @@ function containerPath(destination: string): string {
   return clean.length > 1 ? clean.replace(/\/$/, '') : clean;
 }
 
-function mountStep(mount: OciMount, index: number, bundle: string): MountStep {
+function mountStep(mount: OciMount, index: number, bundle: string, userNamespace: UserNamespaceMaps | undefined): MountStep {
   const field = `mounts.${index}`;
   if (present(mount.uidMappings) || present(mount.gidMappings)) throw unsupported(`${field}.uidMappings`, '(id-mapped mounts) is not supported yet');
   const flags: MountFlag[] = [];
@@ -101,6 +106,7 @@ function mountStep(mount: OciMount, index: number, bundle: string): MountStep {
   } else {
     if (mount.type === undefined) throw unsupported(`${field}.type`, 'is required unless the mount is a bind mount');
     options.push('mkdir');
+    if (userNamespace) data.splice(0, data.length, ...mountDataInUserNamespace(mount.type, data, userNamespace, field));
   }
   return {
     kind: 'mount',
@@ -185,24 +191,6 @@ function maskSteps(config: OciRuntimeConfig, rootfs: string): PodStep[] {
       kind: 'mount', target, flags: ['bind', 'rec', 'ro', 'nosuid', 'nodev', 'noexec'], options: ['self', 'optional'],
     })),
   ];
-}
-
-const NAMESPACES: Record<string, Namespace | undefined> = { pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts' };
-/** linux.namespaces types rkt-oci makes (features' `linux.namespaces`). */
-export const SUPPORTED_NAMESPACES = Object.keys(NAMESPACES);
-
-function namespaces(config: OciRuntimeConfig): Namespace[] {
-  const out: Namespace[] = [];
-  for (const [i, ns] of (config.linux?.namespaces ?? []).entries()) {
-    const field = `linux.namespaces.${i}`;
-    const mapped = NAMESPACES[ns.type];
-    if (!mapped) throw unsupported(field, `(type "${ns.type}") is not supported yet`);
-    if (ns.path !== undefined && ns.path !== '') throw unsupported(`${field}.path`, `(joining the ${ns.type} namespace ${ns.path}) is not supported yet`);
-    if (out.includes(mapped)) throw unsupported(field, `repeats the ${ns.type} namespace`);
-    out.push(mapped);
-  }
-  if (!out.includes('mount')) throw unsupported('linux.namespaces', 'must include a mount namespace (the container\'s mounts would change the host otherwise)');
-  return out;
 }
 
 function resources(config: OciRuntimeConfig): AppResources {
@@ -344,8 +332,19 @@ export function appRlimits(proc: OciProcess): AppPlan['rlimits'] {
   return (proc.rlimits ?? []).map((limit, i) => ({ name: limit.type, soft: rlimitValue(limit.soft, `process.rlimits.${i}.soft`), hard: rlimitValue(limit.hard, `process.rlimits.${i}.hard`) }));
 }
 
-/** The hooks rkt-oci runs (oci-container.ts); the others are refused. */
-export const RUN_HOOKS = ['prestart', 'createRuntime', 'poststart', 'poststop'] as const;
+/** The hooks rkt-oci runs, all the runtime-spec has (oci-hooks.ts, and the helper's start-hook). */
+export const RUN_HOOKS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+
+/** prestart, createRuntime, createContainer: run by create before pivot_root (docs/oci-runtime.md). */
+export function hasCreateHooks(config: OciRuntimeConfig): boolean {
+  const hooks = config.hooks ?? {};
+  return [hooks.prestart, hooks.createRuntime, hooks.createContainer].some((list) => (list ?? []).length > 0);
+}
+
+/** A startContainer hook, which the helper runs: a timeout of 0 is none. */
+function startHook(hook: OciHook): StartHookPlan {
+  return { path: hook.path, argv: hook.args ?? [], env: hook.env ?? [], timeout: hook.timeout ?? 0 };
+}
 
 export interface OciPlanInput {
   id: string;
@@ -380,11 +379,9 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   }
   refuseUnappliedProcessFields(proc, 'create', input.notes);
   const linux = config.linux ?? {};
-  for (const key of ['uidMappings', 'gidMappings', 'timeOffsets', 'intelRdt', 'personality', 'memoryPolicy', 'netDevices'] as const) if (present(linux[key])) throw unsupported(`linux.${key}`);
-  if (present(linux.sysctl)) throw unsupported('linux.sysctl');
+  for (const key of ['timeOffsets', 'intelRdt', 'personality', 'memoryPolicy', 'netDevices'] as const) if (present(linux[key])) throw unsupported(`linux.${key}`);
   if (linux.mountLabel) throw unsupported('linux.mountLabel', '(SELinux) is not supported');
   for (const key of ['solaris', 'windows', 'vm', 'zos'] as const) if (present(config[key])) throw unsupported(key, 'is not for Linux containers');
-  for (const [key, hooks] of Object.entries(config.hooks ?? {})) if (!(RUN_HOOKS as readonly string[]).includes(key) && present(hooks)) throw unsupported(`hooks.${key}`, '(hooks run inside the container) is not supported yet');
   const propagation = linux.rootfsPropagation;
   if (propagation && propagation !== 'private' && propagation !== 'rprivate') {
     throw unsupported('linux.rootfsPropagation', `"${propagation}" is not supported yet (the container's mounts are always private)`);
@@ -392,9 +389,9 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
 
   const rootfs = path.resolve(input.bundle, config.root.path);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw unsupported('root.path', `(${rootfs}) is not a directory`);
-  const ns = namespaces(config);
-  if (config.hostname && !ns.includes('uts')) throw unsupported('hostname', 'needs a uts namespace in linux.namespaces');
-  if (config.domainname && !ns.includes('uts')) throw unsupported('domainname', 'needs a uts namespace in linux.namespaces');
+  const ns = containerNamespaces(config);
+  if (config.hostname && !ns.created.includes('uts') && ns.joined.uts === undefined) throw unsupported('hostname', 'needs a uts namespace in linux.namespaces');
+  const sysctls = containerSysctls(config, ns);
   for (const key of ['hostname', 'domainname'] as const) if (Buffer.byteLength(config[key] ?? '') > 64) throw unsupported(key, 'is longer than 64 bytes');
   for (const [i, limit] of (proc.rlimits ?? []).entries()) if (!RLIMITS.has(limit.type)) throw unsupported(`process.rlimits.${i}.type`, `"${limit.type}" is not an rlimit`);
 
@@ -419,7 +416,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
         steps.push(...cgroupViewSteps(mount.destination, cgroup.views, (mount.options ?? []).includes('ro')));
         return;
       }
-      steps.push(mountStep(mount, index, input.bundle));
+      steps.push(mountStep(mount, index, input.bundle, ns.userNamespace));
       if (mount.destination === '/dev') steps.push(...devSteps(config, mounts.some((m) => m.destination === '/dev/pts')));
     });
     steps.push(...maskSteps(config, rootfs));
@@ -436,15 +433,22 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       waitFifo: files.fifo,
       ...terminal,
       ...(seccompFile === undefined ? {} : { seccompFile }),
+      ...(ns.ownCgroupNamespace ? { ownCgroupNamespace: true } : {}),
+      ...(config.hooks?.startContainer?.length ? { startHooks: config.hooks.startContainer.map(startHook) } : {}),
     };
     const plan: Stage1Plan = {
       podDir: files.dir,
+      pidsDir: files.pidsDir,
       lockFd: input.lockFd,
       errorFile: files.errorFile,
       statusDir: files.statusDir,
-      namespaces: ns,
+      namespaces: ns.created,
+      joins: ns.joined,
+      ...(ns.userNamespace ? { userNamespace: ns.userNamespace } : {}),
+      ...(sysctls.length > 0 ? { sysctls } : {}),
+      // the create-time hooks run while the container's process waits before pivot_root
+      ...(hasCreateHooks(config) ? { pauseFifo: files.pause } : {}),
       hostname: config.hostname ?? '',
-      ...(config.domainname ? { domainname: config.domainname } : {}),
       root: rootfs,
       steps,
       apps: [app],

@@ -69,6 +69,8 @@ const namespaceSchema = z.object({
   path: z.optional(z.string()),
 });
 
+const idMappingSchema = z.object({ containerID: uint(), hostID: uint(), size: uint() });
+
 const deviceRuleSchema = z.object({
   allow: z.boolean(),
   type: z.optional(z.enum(['a', 'b', 'c'])),
@@ -131,8 +133,8 @@ const seccompSchema = z.object({
 
 const linuxSchema = z.object({
   namespaces: z.optional(z.array(namespaceSchema)),
-  uidMappings: unsupported(),
-  gidMappings: unsupported(),
+  uidMappings: z.optional(z.array(idMappingSchema)),
+  gidMappings: z.optional(z.array(idMappingSchema)),
   timeOffsets: unsupported(),
   devices: z.optional(z.array(z.object({
     type: z.enum(['c', 'b', 'u', 'p']),
@@ -189,3 +191,4 @@ export type OciHook = z.infer<typeof hookSchema>;
 export type OciSeccomp = z.infer<typeof seccompSchema>;
 export type OciResources = z.infer<typeof resourcesSchema>;
 export type OciLinux = z.infer<typeof linuxSchema>;
+export type OciIdMapping = z.infer<typeof idMappingSchema>;

@@ -19,6 +19,7 @@ import { podPaths } from '../pod/pod-paths.js';
 import { PodStore, type PodRef } from '../pod/pod-store.js';
 import { execStage1Enter, findStage1Helper } from '../stage1/helper-binary.js';
 import { serializeEnterPlan, type EnterPlan } from '../stage1/stage1-plan.js';
+import { userRangeMaps } from '../isolation/private-users.js';
 import { appIsolation } from './app-isolation.js';
 import { readLaunchRecord } from './launch-record.js';
 import { readPodSpec, type SpecApp } from './prepare-pod.js';
@@ -163,7 +164,7 @@ export async function prepareEnter(request: EnterRequest): Promise<PreparedEnter
   const command = request.command.length > 0 ? request.command : [DEFAULT_ENTER_COMMAND];
   const plan: EnterPlan = {
     ...target,
-    ...(launch.privateUsers ? { privateUsers: launch.privateUsers } : {}),
+    ...(launch.privateUsers ? { userNamespace: userRangeMaps(launch.privateUsers) } : {}),
     app: {
       name: app.name,
       exec: command[0]!,

@@ -11,7 +11,7 @@ import { RktError, isErrnoException } from '../errors/rkt-error.js';
 import { createPodCgroups, detectCgroupLayout, type PodCgroups } from '../isolation/cgroups.js';
 import { maskedPaths, READONLY_PATHS } from '../isolation/masked-paths.js';
 import { compileDeviceFilter, encodeDeviceFilter } from '../isolation/device-bpf.js';
-import { allocateUserRange, releaseUserRange, shiftOwnership, type UserRange } from '../isolation/private-users.js';
+import { allocateUserRange, releaseUserRange, shiftOwnership, userRangeMaps, type UserRange } from '../isolation/private-users.js';
 import { appRootInPod, podPaths, type PodPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { execStage1, findStage1Helper } from '../stage1/helper-binary.js';
@@ -179,7 +179,8 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
     ...(context.network ? { network: context.network } : {}),
   }).map((file) => ({ ...file, source: path.join(files.etcDir, file.name) }));
   // --net=none: a new, empty namespace made by the helper; CNI: the one stage0 prepared; host: none.
-  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(options.net.mode === 'none' ? (['net'] as const) : [])];
+  // --private-users: a user namespace, which owns the others (made inside it)
+  const namespaces: Namespace[] = ['mount', 'pid', 'uts', 'ipc', ...(options.net.mode === 'none' ? (['net'] as const) : []), ...(users ? (['user'] as const) : [])];
   const steps = spec.apps.flatMap((app) => [
     ...appFilesystemSteps({
       appRoot: appRootInPod(app.name),
@@ -204,9 +205,9 @@ function buildPlan(pod: LockedPod, spec: PodSpec, options: LaunchOptions, contex
     errorFile: files.stage1Error,
     statusDir: files.statusDir,
     namespaces,
-    ...(context.network ? { netns: context.network.netns } : {}),
+    ...(context.network ? { joins: { net: context.network.netns } } : {}),
     hostname,
-    ...(users ? { privateUsers: users, idmaps: [...new Set(spec.apps.flatMap((app) => app.layerDirs))] } : {}),
+    ...(users ? { userNamespace: userRangeMaps(users), idmaps: [...new Set(spec.apps.flatMap((app) => app.layerDirs))] } : {}),
     root: files.stage1Root,
     steps,
     apps: spec.apps.map((app): AppPlan => {

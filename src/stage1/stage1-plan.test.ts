@@ -292,16 +292,24 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     }
   });
 
-  it('reads private-users and idmap; refuses idmap without private-users, and a zero range', () => {
-    const p = harmlessPlan('userns', { privateUsers: { shift: 65536, count: 65536 }, idmaps: ['/var/lib/rkt/cas/layers/a'] });
+  it('reads uid-map, gid-map and idmap; refuses what does not go together and a range out of bounds', () => {
+    const maps = { uidMap: [{ inside: 0, outside: 65536, count: 65536 }], gidMap: [{ inside: 0, outside: 65536, count: 1000 }, { inside: 1000, outside: 5000, count: 1 }] };
+    const p = harmlessPlan('userns', { namespaces: ['pid', 'uts', 'user'], userNamespace: maps, idmaps: ['/var/lib/rkt/cas/layers/a'] });
     const text = serializePlan(p);
-    assert.match(text, /^private-users 65536 65536\nidmap \/var\/lib\/rkt\/cas\/layers\/a\n/m);
-    const run = runHelper('userns', text, p.errorFile);
-    assert.match(run.error.message, /namespaces must include mount/);
-    const lone = harmlessPlan('idmap-alone', { idmaps: ['/x'] });
-    assert.match(runHelper('idmap-alone', serializePlan(lone), lone.errorFile).error.message, /idmap needs private-users/);
-    const zero = harmlessPlan('userns-zero', { privateUsers: { shift: 0, count: 65536 } });
-    assert.match(runHelper('userns-zero', serializePlan(zero), zero.errorFile).error.message, /private-users: bad range/);
+    assert.match(text, /^namespaces pid,uts,user\nuid-map 0 65536 65536\ngid-map 0 65536 1000\ngid-map 1000 5000 1\n(.*\n)*idmap \/var\/lib\/rkt\/cas\/layers\/a\n/m);
+    assert.match(runHelper('userns', text, p.errorFile).error.message, /namespaces must include mount/);
+    for (const [name, overrides, reason] of [
+      ['idmap-alone', { idmaps: ['/x'] }, /idmap needs a new user namespace/],
+      ['user-bare', { namespaces: ['pid', 'user'] }, /user in namespaces needs uid-map and gid-map/],
+      ['maps-alone', { userNamespace: maps }, /uid-map and gid-map need a user namespace/],
+      ['map-bounds', { namespaces: ['user'], userNamespace: { uidMap: [{ inside: 4294967000, outside: 0, count: 65536 }], gidMap: maps.gidMap } }, /uid-map: range out of bounds/],
+      ['map-zero', { namespaces: ['user'], userNamespace: { uidMap: [{ inside: 0, outside: 0, count: 0 }], gidMap: maps.gidMap } }, /uid-map: range out of bounds/],
+    ] as [string, Partial<Stage1Plan>, RegExp][]) {
+      const bad = harmlessPlan(name, overrides);
+      const run = runHelper(name, serializePlan(bad), bad.errorFile);
+      assert.equal(run.status, 254);
+      assert.match(run.error.message, reason);
+    }
   });
 
   it('reads devices-bpf, which needs exactly one (v2) cgroup', () => {
@@ -342,24 +350,39 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     }
   });
 
-  it('reads netns, and refuses it together with net in namespaces', () => {
-    const p = harmlessPlan('netns', { namespaces: ['mount', 'pid', 'net'], netns: '/var/run/netns/rkt-p' });
+  it('reads join, and refuses a namespace both joined and new, and an unknown type', () => {
+    const p = harmlessPlan('join', { namespaces: ['pid', 'net'], joins: { net: '/var/run/netns/rkt-p', cgroup: '/proc/1/ns/cgroup' } });
     const text = serializePlan(p);
-    assert.match(text, /^namespaces mount,pid,net\nnetns \/var\/run\/netns\/rkt-p\n/m);
-    const run = runHelper('netns', text, p.errorFile);
+    assert.match(text, /^namespaces pid,net\njoin net \/var\/run\/netns\/rkt-p\njoin cgroup \/proc\/1\/ns\/cgroup\n/m);
+    const run = runHelper('join', text, p.errorFile);
     assert.equal(run.status, 254);
     assert.equal(run.error.path, run.planFile, run.error.message);
-    assert.match(run.error.message, /netns and net in namespaces exclude each other/);
+    assert.match(run.error.message, /net both in namespaces and joined/);
+    const unknown = harmlessPlan('join-time');
+    assert.match(runHelper('join-time', `${serializePlan(unknown)}`.replace('namespaces pid', 'join time /proc/1/ns/time\nnamespaces pid'), unknown.errorFile).error.message, /unknown word: time/);
   });
 
-  it('reads console-socket, console-size, umask and domainname; refuses a zero size, a bad umask, a domainname without uts', () => {
+  it('reads sysctl, pause-fifo and start hooks; refuses a sysctl path out of /proc/sys and a hook without wait-fifo', () => {
+    const hooked = app('web', { startHooks: [{ path: '/bin/hook', argv: ['hook', 'a b'], env: ['X=1'], timeout: 5 }] });
+    const p = harmlessPlan('sysctl', { sysctls: [{ path: 'net/ipv4/ip_forward', value: '1' }], pauseFifo: join(base, 'pause'), apps: [hooked] });
+    const text = serializePlan(p);
+    assert.match(text, /^sysctl net\/ipv4\/ip_forward 1\npause-fifo \S+\/pause\n/m);
+    assert.match(text, /^start-hook \/bin\/hook 5\nhook-arg hook\nhook-arg a%20b\nhook-env X=1$/m);
+    assert.match(runHelper('sysctl', text, p.errorFile).error.message, /start-hook needs wait-fifo/);
+    for (const [name, path] of [['climb', 'net/../../etc'], ['absolute', '/etc/passwd'], ['dot', './kernel/hostname']] as const) {
+      const bad = harmlessPlan(name, { sysctls: [{ path, value: '1' }] });
+      assert.match(runHelper(name, serializePlan(bad), bad.errorFile).error.message, /sysctl: bad path below \/proc\/sys/);
+    }
+    const orphan = harmlessPlan('orphan-arg');
+    assert.match(runHelper('orphan-arg', `${serializePlan(orphan)}hook-arg x\n`, orphan.errorFile).error.message, /hook-arg needs one field, after a start-hook/);
+  });
+
+  it('reads console-socket, console-size and umask; refuses a zero size and a bad umask', () => {
     const p = harmlessPlan('console', {
-      domainname: 'example.org',
       namespaces: ['pid', 'uts'],
       apps: [app('web', { consoleSocket: '/run/x/console.sock', consoleSize: { rows: 24, cols: 80 }, umask: 0o27 })],
     });
     const text = serializePlan(p);
-    assert.match(text, /^domainname example\.org$/m);
     assert.match(text, /^umask 27\nconsole-socket \/run\/x\/console\.sock\nconsole-size 24 80\n/m);
     assert.match(runHelper('console', text, p.errorFile).error.message, /namespaces must include mount/);
     for (const [name, line, reason] of [
@@ -369,8 +392,6 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
       const bad = harmlessPlan(name);
       assert.match(runHelper(name, `${serializePlan(bad)}${line}\n`, bad.errorFile).error.message, reason);
     }
-    const noUts = harmlessPlan('domain-uts', { namespaces: ['mount', 'pid'], domainname: 'example.org' });
-    assert.match(runHelper('domain-uts', serializePlan(noUts), noUts.errorFile).error.message, /hostname and domainname need the uts namespace/);
   });
 
   it('decodes fields back to the original bytes (spaces, %, UTF-8), as its error message shows', () => {

@@ -4,7 +4,22 @@
  */
 export const PLAN_VERSION = 1;
 
-export type Namespace = 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
+export type Namespace = 'mount' | 'pid' | 'uts' | 'ipc' | 'net' | 'user';
+/** The namespaces `join TYPE PATH` can name. */
+export type JoinedNamespace = Namespace | 'cgroup';
+
+/** One line of a uid_map or gid_map: ids `inside`… in the user namespace are `outside`… outside. */
+export interface IdRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+/** The maps of a new user namespace (written by the helper), or of a joined one (checked by it). */
+export interface UserNamespaceMaps {
+  uidMap: IdRange[];
+  gidMap: IdRange[];
+}
 export type MountFlag =
   | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'bind' | 'rec' | 'remount'
   | 'private' | 'slave' | 'shared' | 'strictatime' | 'relatime' | 'noatime';
@@ -100,6 +115,8 @@ export interface AppPlan {
   devicesFile?: string;
   /** `hook NAME` blocks: commands run with the app's isolation, before it starts or after it exits. */
   hooks?: HookPlan[];
+  /** `start-hook`: programs the app's child runs after the wait-fifo's state line, before its own. */
+  startHooks?: StartHookPlan[];
 }
 
 /**
@@ -119,6 +136,14 @@ export interface HookPlan {
   capsEffective?: string;
 }
 
+/** An OCI startContainer hook: path and argv (argv[0] included; empty: the path), env, seconds (0: none). */
+export interface StartHookPlan {
+  path: string;
+  argv: string[];
+  env: string[];
+  timeout: number;
+}
+
 /** NAME as the runtime spec writes it (`RLIMIT_NOFILE`); values decimal or `unlimited`. */
 export interface RlimitPlan {
   name: string;
@@ -133,16 +158,22 @@ export interface Stage1Plan {
   lockFd: number;
   errorFile: string;
   statusDir: string;
+  /** New namespaces; with `user`, the others are made inside it (and `userNamespace` gives its maps). */
   namespaces: Namespace[];
-  /** A network namespace file (made by stage0, CNI already run in it) that PID 1 joins; excludes `net`. */
-  netns?: string;
+  /** `join TYPE PATH`: namespace files to enter (a network namespace CNI ran in, another container's…). */
+  joins?: Partial<Record<JoinedNamespace, string>>;
+  /** `uid-map`/`gid-map`: required with a new user namespace; with a joined one, checked against it. */
+  userNamespace?: UserNamespaceMaps;
   hostname: string;
-  /** `domainname NAME`: the NIS domain name in the pod's uts namespace (the OCI runtime's). */
-  domainname?: string;
-  /** `private-users SHIFT COUNT`: the apps run in a user namespace mapping 0..COUNT-1 to SHIFT.. */
-  privateUsers?: { shift: number; count: number };
-  /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through that namespace. */
+  /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through the new user namespace. */
   idmaps?: string[];
+  /** `sysctl PATH VALUE`: written under /proc/sys in the pod's namespaces (PATH as `net/ipv4/ip_forward`). */
+  sysctls?: { path: string; value: string }[];
+  /**
+   * `pause-fifo PATH`: the first app's child is forked before pivot_root and waits (after its cgroups
+   * and user namespace) until a byte reaches this FIFO; PID 1 writes `<status-dir>/<app>.paused` then.
+   */
+  pauseFifo?: string;
   root: string;
   steps: PodStep[];
   apps: AppPlan[];
@@ -225,6 +256,11 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
     ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
     ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
+    ...(app.startHooks ?? []).flatMap((hook) => [
+      line('start-hook', hook.path, String(hook.timeout)),
+      ...hook.argv.map((arg) => line('hook-arg', arg)),
+      ...hook.env.map((entry) => line('hook-env', entry)),
+    ]),
     ...(app.hooks ?? []).flatMap(hookLines),
   ];
 }
@@ -242,6 +278,11 @@ function hookLines(hook: HookPlan): string[] {
   ];
 }
 
+function mapLines(maps: UserNamespaceMaps | undefined): string[] {
+  const ranges = (directive: string, list: IdRange[]) => list.map((r) => line(directive, String(r.inside), String(r.outside), String(r.count)));
+  return maps ? [...ranges('uid-map', maps.uidMap), ...ranges('gid-map', maps.gidMap)] : [];
+}
+
 /**
  * `rkt-stage1 enter PLAN`: a command run inside a running app. The process to enter is named by
  * its host PID, its parent's (the pod's PID 1) and its start time (`/proc/PID/stat` field 22), so
@@ -253,21 +294,21 @@ export interface EnterPlan {
   pid: number;
   ppid: number;
   startTime: bigint;
-  /** The pod's user namespace: the helper checks the app is in it, and joins it. */
-  privateUsers?: { shift: number; count: number };
+  /** The maps of the app's user namespace: the helper checks the app is in it (a child of its own), and joins it. */
+  userNamespace?: UserNamespaceMaps;
   /**
    * `error-fd N`: an empty file the caller opened and passed as fd N, where the helper writes its
    * failure (the error file's JSON); without it, failures go to stderr only.
    */
   errorFd?: number;
-  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile' | 'hooks'>;
+  app: Omit<AppPlan, 'root' | 'ownMountNamespace' | 'ownCgroupNamespace' | 'log' | 'devicesFile' | 'waitFifo' | 'startHooks' | 'hooks'>;
 }
 
 export function serializeEnterPlan(plan: EnterPlan): string {
   const lines = [
     `rkt-stage1-plan ${PLAN_VERSION}`,
     line('enter', String(plan.pid), String(plan.ppid), plan.startTime.toString()),
-    ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
+    ...mapLines(plan.userNamespace),
     ...(plan.errorFd === undefined ? [] : [line('error-fd', String(plan.errorFd))]),
     ...appLines(plan.app),
   ];
@@ -282,13 +323,15 @@ export function serializePlan(plan: Stage1Plan): string {
     line('lock-fd', String(plan.lockFd)),
     line('error-file', plan.errorFile),
     line('status-dir', plan.statusDir),
-    line('namespaces', plan.namespaces.join(',')),
-    ...(plan.netns === undefined ? [] : [line('netns', plan.netns)]),
+    // only joined ones: `-`
+    ['namespaces', listOrNone(plan.namespaces)].join(' '),
+    ...Object.entries(plan.joins ?? {}).map(([type, file]) => line('join', type, file)),
+    ...mapLines(plan.userNamespace),
     // empty: the pod keeps the host name it inherits (the OCI runtime without a uts namespace)
     ...(plan.hostname === '' ? [] : [line('hostname', plan.hostname)]),
-    ...(plan.domainname === undefined ? [] : [line('domainname', plan.domainname)]),
-    ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
     ...(plan.idmaps ?? []).map((dir) => line('idmap', dir)),
+    ...(plan.sysctls ?? []).map((entry) => line('sysctl', entry.path, entry.value)),
+    ...(plan.pauseFifo === undefined ? [] : [line('pause-fifo', plan.pauseFifo)]),
     line('root', plan.root),
     ...plan.steps.map(stepLine),
   ];

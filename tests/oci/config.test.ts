@@ -3,16 +3,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { defaultConfig, makeBundle, OciRoot, type Config } from '../support/oci-bundle.js';
-import { mountAt, type ProbeReport } from '../support/probe-report.js';
+import { mountAt } from '../support/probe-report.js';
 
 const root = new OciRoot();
 after(() => root.cleanup());
 
 const mask = (...bits: number[]) => bits.reduce((m, bit) => m | (1n << BigInt(bit)), 0n).toString(16).padStart(16, '0');
 
-async function probe(id: string, config: Config): Promise<ProbeReport> {
-  return (await root.probeRun(id, config)).report;
-}
+const probe = (id: string, config: Config) => root.probe(id, config);
 
 test('user, groups, env, cwd, hostname, all five capability sets, rlimits, oom_score_adj, namespaces', async () => {
   const config = defaultConfig();
@@ -111,12 +109,12 @@ test('mounts with options, masked and read-only paths, a read-only root', async 
   assert.equal(report.tries['/scratch/ok'], 'ok');
 });
 
-test('an unsupported namespace join, terminal and sysctl are refused by field name', async () => {
+test('an unsupported namespace, a relative namespace path, terminal and a host sysctl are refused by field name', async () => {
   for (const [change, field] of [
-    [(c: Config) => c.linux.namespaces.push({ type: 'user' }), /linux\.namespaces\.\d+ \(type "user"\)/],
-    [(c: Config) => (c.linux.namespaces[0].path = '/proc/1/ns/pid'), /linux\.namespaces\.0\.path/],
+    [(c: Config) => c.linux.namespaces.push({ type: 'time' }), /linux\.namespaces\.\d+ \(type "time"\)/],
+    [(c: Config) => (c.linux.namespaces[0].path = 'proc/1/ns/pid'), /linux\.namespaces\.0\.path must be an absolute path/],
     [(c: Config) => (c.process.terminal = true), /process\.terminal/],
-    [(c: Config) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }), /linux\.sysctl/],
+    [(c: Config) => (c.linux.sysctl = { 'kernel.pid_max': '4096' }), /linux\.sysctl\.kernel\.pid_max is not in a kernel namespace/],
     [(c: Config) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_WHATEVER' }), /linux\.seccomp\.defaultAction/],
   ] as const) {
     const config = defaultConfig();

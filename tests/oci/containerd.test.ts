@@ -12,13 +12,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { busyboxLayout } from '../support/busybox-layout.js';
-import { parseProbeReport } from '../support/probe-report.js';
 import { RKT_OCI } from '../support/oci-bundle.js';
+import { parseProbeReport } from '../support/probe-report.js';
 import { runCommand, type RktResult } from '../support/run-rkt.js';
 
 const NAMESPACE = 'test';
 const IMAGE = 'docker.io/rkt-test/busybox:latest';
 const EXIT3 = 'docker.io/rkt-test/busybox:exit3';
+/** Where the runc shim points `runc --root` when the task's options do not say (its default). */
+const DEFAULT_RUNC_ROOT = path.join('/run/containerd/runc', NAMESPACE);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rkt-ctd-'));
 const socket = path.join(dir, 'containerd.sock');
@@ -51,7 +53,11 @@ before(async () => {
   ].join('\n');
   fs.writeFileSync(path.join(dir, 'config.toml'), config);
   const log = fs.openSync(logFile, 'w');
-  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+  // rkt-oci is also the `runc` on containerd's (and so the shim's) PATH: see the --uidmap test
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.symlinkSync(RKT_OCI, path.join(dir, 'bin', 'runc'));
+  const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+  containerd = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log], env });
   fs.closeSync(log);
   const deadline = Date.now() + 20_000;
   while ((await ctr('version')).status !== 0) {
@@ -85,6 +91,8 @@ after(async () => {
     if (target?.startsWith(dir)) execFileSync('umount', ['-l', target]);
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  // the shim's default runc root, which the --uidmap test's container used (empty by now)
+  if (fs.existsSync(DEFAULT_RUNC_ROOT)) fs.rmdirSync(DEFAULT_RUNC_ROOT);
 });
 
 /** ctr task kill, then waits until ctr task ls shows the task stopped. */
@@ -245,5 +253,47 @@ test('ctr run -t and ctr task exec -t: the shim\'s console socket gets the pty; 
   await killTask('ttyexec', 'KILL');
   assert.equal((await ctr('task', 'delete', 'ttyexec')).status, 0);
   assert.equal((await ctr('containers', 'delete', 'ttyexec')).status, 0);
+});
+
+test('ctr run --uidmap/--gidmap: the container in a user namespace with containerd\'s maps, on its remapped snapshot', async () => {
+  const run = await ctrRun('mapped', IMAGE, ['-d', '--uidmap', '0:300000:65536', '--gidmap', '0:300000:65536'], ['/bin/probe', 'sleep', '60']);
+  assert.equal(run.status, 0, run.stderr);
+  // ctr 1.6 gives the task options of its own with --uidmap (the I/O owner), which replace the
+  // container's runtime options and with them --runc-binary and --runc-root (containerd issue
+  // 11568, fixed in 2.1): the shim runs the `runc` on its PATH with its default root. That is
+  // rkt-oci here, as it is on a host that installs rkt-oci as runc.
+  assert.ok(fs.existsSync(path.join(DEFAULT_RUNC_ROOT, 'mapped', 'plan')), 'rkt-oci made the container');
+  const state = await runCommand(RKT_OCI, ['--root', DEFAULT_RUNC_ROOT, 'state', 'mapped']);
+  assert.equal(state.status, 0, state.stderr);
+  const { pid } = JSON.parse(state.stdout) as { pid: number };
+  assert.match(fs.readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+300000\s+300000\s/m, 'root inside is host uid 300000');
+
+  const exec = await ctr('task', 'exec', '--exec-id', 'p', 'mapped', '/bin/probe', '--stat', '/bin/busybox', '--stat', '/run');
+  assert.equal(exec.status, 0, exec.stderr);
+  const report = parseProbeReport(exec.stdout);
+  assert.equal(report.uidMap.trim().split(/\s+/).join(' '), '0 300000 65536');
+  assert.equal(report.gidMap.trim().split(/\s+/).join(' '), '0 300000 65536');
+  assert.equal(report.uid, 0);
+  assert.equal(report.files['/bin/busybox']?.uid, 0, 'containerd chowned the snapshot to 300000: root\'s inside');
+  assert.equal(report.files['/run']?.uid, 0, 'the tmpfs it mounts is the container root\'s');
+
+  await killTask('mapped', 'KILL');
+  assert.equal((await ctr('task', 'delete', 'mapped')).status, 0);
+  assert.ok(!fs.existsSync(path.join(DEFAULT_RUNC_ROOT, 'mapped')), 'rkt-oci delete removed its state');
+  assert.equal((await ctr('containers', 'delete', 'mapped')).status, 0);
+  assert.deepEqual(rktOciErrors(), []);
+});
+
+test('ctr run --with-ns: a container joins a running task\'s network namespace by path (as a CRI pod\'s join its sandbox\'s)', async () => {
+  assert.equal((await ctrRun('sandbox', IMAGE, ['-d'], ['/bin/probe', 'sleep', '60'])).status, 0);
+  const sandbox = JSON.parse((await runCommand(RKT_OCI, ['--root', path.join(runcRoot, NAMESPACE), 'state', 'sandbox'])).stdout) as { pid: number };
+  const joined = await ctrRun('joiner', IMAGE, ['--rm', '--with-ns', `network:/proc/${sandbox.pid}/ns/net`], ['/bin/probe']);
+  assert.equal(joined.status, 0, joined.stderr);
+  const report = parseProbeReport(joined.stdout);
+  assert.equal(report.ns.net, fs.readlinkSync(`/proc/${sandbox.pid}/ns/net`));
+  assert.notEqual(report.ns.ipc, fs.readlinkSync(`/proc/${sandbox.pid}/ns/ipc`), 'only the network namespace is shared');
+  await killTask('sandbox', 'KILL');
+  assert.equal((await ctr('task', 'delete', 'sandbox')).status, 0);
+  assert.equal((await ctr('containers', 'delete', 'sandbox')).status, 0);
   assert.deepEqual(rktOciErrors(), []);
 });

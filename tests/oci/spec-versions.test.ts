@@ -116,7 +116,7 @@ test('1.0.0: the first release\'s shape; prestart, poststart and poststop hooks;
   assert.equal(report.files['/proc/self/oom_score_adj']?.content, '100\n');
   assert.equal(pidsMax(report), '64\n');
   assert.equal(report.tty.stdin, false);
-  assert.equal(savedState('1.0.0-prestart').status, 'created');
+  assert.equal(savedState('1.0.0-prestart').status, 'creating');
   assert.equal(savedState('1.0.0-prestart').pid, run.created.pid);
   assert.equal(savedState('1.0.0-poststart').status, 'running');
   assert.equal(savedState('1.0.0-poststop').status, 'stopped');
@@ -135,17 +135,19 @@ test('1.0.1: no new fields; unknown properties anywhere are ignored; annotations
   assert.equal(run.report.hostname, 'spec-1-0-1');
 });
 
-test('1.0.2: createRuntime hook, process.user.umask, seccomp flags and SCMP_ACT_LOG, memory.useHierarchy; personality and intelRdt refused', async () => {
+test('1.0.2: createRuntime and createContainer hooks, process.user.umask, seccomp flags and SCMP_ACT_LOG, memory.useHierarchy; personality and intelRdt refused', async () => {
   const config = baseConfig('1.0.2', []);
   config.process.user.umask = 0o027;
-  config.hooks = { createRuntime: [saveState('1.0.2-createRuntime')] };
+  config.hooks = { createRuntime: [saveState('1.0.2-createRuntime')], createContainer: [saveState('1.0.2-createContainer')] };
   config.linux.resources.memory = { useHierarchy: true };
   config.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_LOG'], syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_LOG' }] };
   const run = await root.probeRun('v102', config);
   checkStates(run, 'v102');
   assert.equal(run.report.umask, '0027');
   assert.equal(run.report.seccomp, 2);
-  assert.equal(savedState('1.0.2-createRuntime').status, 'created');
+  // both run during create, before the container's root is pivoted to (tests/oci/hooks.test.ts has the order)
+  assert.equal(savedState('1.0.2-createRuntime').status, 'creating');
+  assert.equal(savedState('1.0.2-createContainer').status, 'creating');
   await refused('1.0.2', (c) => (c.linux.personality = { domain: 'LINUX32' }), /config\.json field linux\.personality/);
   await refused('1.0.2', (c) => (c.linux.intelRdt = { closID: 'guaranteed_group' }), /config\.json field linux\.intelRdt/);
   await refused('1.0.2', (c) => (c.linux.resources.memory = { useHierarchy: false }), /linux\.resources\.memory\.useHierarchy/);
@@ -223,8 +225,8 @@ test('features: every mount option it lists works in a bundle; hooks and namespa
   const features = JSON.parse(result.stdout) as { ociVersionMin: string; ociVersionMax: string; hooks: string[]; mountOptions: string[]; linux: { namespaces: string[]; mountExtensions: { idmap: { enabled: boolean } } } };
   assert.equal(features.ociVersionMin, '1.0.0');
   assert.equal(features.ociVersionMax, '1.3.0');
-  assert.deepEqual([...features.hooks].sort(), ['createRuntime', 'poststart', 'poststop', 'prestart']);
-  assert.deepEqual([...features.linux.namespaces].sort(), ['ipc', 'mount', 'network', 'pid', 'uts']);
+  assert.deepEqual([...features.hooks].sort(), ['createContainer', 'createRuntime', 'poststart', 'poststop', 'prestart', 'startContainer']);
+  assert.deepEqual([...features.linux.namespaces].sort(), ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts']);
   assert.equal(features.linux.mountExtensions.idmap.enabled, false);
   // one mount per option: a tmpfs for most, a bind for the bind options, and "remount" over an
   // earlier tmpfs at the same place (a remount needs a mount to change)

@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { busyboxLayout } from './busybox-layout.js';
 import { parseProbeReport, type ProbeReport } from './probe-report.js';
 import { REPO_ROOT } from './project-paths.js';
@@ -119,6 +120,21 @@ export class OciRoot {
       if (Date.now() > deadline) throw new Error(`container ${id} is ${String(state.status)}, not ${status}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** create, start, wait until stopped, delete: what the probe (the config's program) reported. */
+  async probe(id: string, config: Config): Promise<ProbeReport> {
+    return (await this.probeRun(id, config)).report;
+  }
+
+  /** create and start `probe sleep 60` with the config; the running program's host PID. */
+  async startSleeper(id: string, config: Config): Promise<number> {
+    config.process.args = ['/bin/probe', 'sleep', '60'];
+    const created = await this.create(id, makeBundle(config));
+    assert.equal(created.status, 0, created.stderr);
+    const started = await this.run('start', id);
+    assert.equal(started.status, 0, started.stderr);
+    return (await this.waitFor(id, 'running')).pid as number;
   }
 
   /** Removes what is left: containers (with --force) and the root. */

@@ -184,7 +184,7 @@ async function runCommand(ctx: RuntimeContext, command: string, args: string[]):
       return 0;
     }
     case 'start':
-      startContainer(ctx, oneId(parseFlags(args, {}, 'start').positionals, 'start'));
+      await startContainer(ctx, oneId(parseFlags(args, {}, 'start').positionals, 'start'));
       return 0;
     case 'state':
       process.stdout.write(`${JSON.stringify(containerState(ctx, oneId(parseFlags(args, {}, 'state').positionals, 'state')), null, 2)}\n`);
