@@ -6,23 +6,17 @@
  * per host.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
-import { basicAuthorization } from '../image/registry/registry-auth.js';
+import { basicAuthorization } from '../image/registry/basic-authorization.js';
+import { buildCredentialsFor, defaultDockerConfigPath, type CredentialsFor } from '../image/registry/registry-credentials.js';
 import type { AuthConfig } from '../schema/rkt-config.js';
 import type { InsecureOption } from './insecure-options.js';
 import { loadRktConfig, type ConfigDirs } from './rkt-config.js';
 
-export interface RegistryCredentials {
-  username: string;
-  password: string;
-}
-
 export interface RegistryAccess {
   insecureHttp: boolean;
   insecureTls: boolean;
-  credentialsFor: (host: string) => RegistryCredentials | undefined;
+  credentialsFor: CredentialsFor;
   /** For appc images (ACI files, URLs, discovery): the trust store and `--insecure-options=image`. */
   appc?: AppcAccess;
 }
@@ -50,29 +44,6 @@ function extraCaFromEnvironment(): string | undefined {
   }
 }
 
-const DOCKER_HUB_ALIASES = ['registry-1.docker.io', 'docker.io', 'index.docker.io'];
-
-function dockerConfigCredentials(file: string): Map<string, RegistryCredentials> {
-  const found = new Map<string, RegistryCredentials>();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return found; // no file, or not ours to judge: Docker's own tools report its errors
-  }
-  const auths = (parsed as { auths?: Record<string, { auth?: unknown }> } | null)?.auths;
-  if (typeof auths !== 'object' || auths === null) return found;
-  for (const [key, entry] of Object.entries(auths)) {
-    if (typeof entry?.auth !== 'string') continue;
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) continue;
-    const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    found.set(host, { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) });
-  }
-  return found;
-}
-
 /**
  * rkt's auth.d `auth` entries as Authorization headers, by the host of the URL (with its port when
  * the URL has one), as rkt matched them: `basic` sends user and password, `oauth` the token as a
@@ -96,15 +67,9 @@ function appcAuthorization(auth: ReadonlyMap<string, AuthConfig>): (url: URL) =>
   };
 }
 
-export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs: ConfigDirs, dockerConfig = path.join(os.homedir(), '.docker', 'config.json')): RegistryAccess {
+export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs: ConfigDirs, dockerConfig = defaultDockerConfigPath()): RegistryAccess {
   const config = loadRktConfig(configDirs);
-  const rkt = config.dockerAuth;
-  const docker = dockerConfigCredentials(dockerConfig);
-  const lookup = (host: string): RegistryCredentials | undefined => {
-    const own = rkt.get(host);
-    if (own) return { username: own.credentials.user, password: own.credentials.password };
-    return docker.get(host);
-  };
+  const rktDockerAuth = new Map([...config.dockerAuth].map(([registry, entry]) => [registry, entry.credentials]));
   const extraCa = extraCaFromEnvironment();
   return {
     appc: {
@@ -116,6 +81,6 @@ export function registryAccess(insecure: ReadonlySet<InsecureOption>, configDirs
     insecureHttp: insecure.has('http'),
     insecureTls: insecure.has('tls'),
     // Credentials go to the exact host they were configured for; Docker Hub's names are one host.
-    credentialsFor: (host) => lookup(host) ?? (DOCKER_HUB_ALIASES.includes(host) ? DOCKER_HUB_ALIASES.map(lookup).find(Boolean) : undefined),
+    credentialsFor: buildCredentialsFor(rktDockerAuth, { dockerConfigPath: dockerConfig }),
   };
 }

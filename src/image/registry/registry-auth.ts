@@ -12,16 +12,12 @@
 import type { RktError } from '../../errors/rkt-error.js';
 import { parseJsonDocument } from '../../schema/parse-json-document.js';
 import { registryTokenResponseSchema } from '../../schema/registry-token.js';
+import { basicAuthorization, type RegistryCredentials } from './basic-authorization.js';
 import { getFollowingRedirects } from './follow-redirects.js';
 import type { TlsSettings } from './http-exchange.js';
 import { discardBody, readLimitedBody } from './read-limited-body.js';
 import { AUTH_HINT, HTTP_HINT, type RegistryTarget, registryError } from './registry-error.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
-
-export interface RegistryCredentials {
-  username: string;
-  password: string;
-}
 
 export interface AuthSettings {
   registry: string;
@@ -121,8 +117,4 @@ export class RegistryAuth {
     const lifetimeS = parsed.expires_in !== undefined && parsed.expires_in > 0 ? Math.min(parsed.expires_in, 86_400) : DEFAULT_TOKEN_LIFETIME_S;
     return { authorization: `Bearer ${token}`, expiresAt: Date.now() + lifetimeS * 1000 - EXPIRY_MARGIN_MS };
   }
-}
-
-export function basicAuthorization(credentials: RegistryCredentials): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }

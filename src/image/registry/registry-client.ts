@@ -16,11 +16,12 @@ import { type TlsSettings, exchange } from './http-exchange.js';
 import { MANIFEST_ACCEPT, manifestMediaType } from './manifest-media-type.js';
 import { rangeHeaders, rangedStart } from './ranged-response.js';
 import { discardBody, readLimitedBody } from './read-limited-body.js';
-import { RegistryAuth, type RegistryCredentials } from './registry-auth.js';
+import type { RegistryCredentials } from './basic-authorization.js';
+import { RegistryAuth } from './registry-auth.js';
 import { AUTH_HINT, type RegistryTarget, registryError } from './registry-error.js';
 import { statusError } from './response-status.js';
 
-export type { RegistryCredentials } from './registry-auth.js';
+export type { RegistryCredentials } from './basic-authorization.js';
 
 export interface RegistryClientOptions {
   /** --insecure-options=http: allow plain HTTP (HTTPS is tried first; see docs/registry.md). */

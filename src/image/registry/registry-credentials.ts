@@ -13,7 +13,7 @@ import { RktError, isErrnoException } from '../../errors/rkt-error.js';
 import { dockerConfigFileSchema } from '../../schema/docker-config.js';
 import { parseJsonDocument } from '../../schema/parse-json-document.js';
 import { canonicalRegistryHost } from '../docker-reference.js';
-import type { RegistryCredentials } from './registry-auth.js';
+import type { RegistryCredentials } from './basic-authorization.js';
 
 export type CredentialsFor = (registryHost: string) => RegistryCredentials | undefined;
 
@@ -63,16 +63,21 @@ function decodeAuth(auth: string, key: string, path: string): RegistryCredential
 /**
  * Builds the client's `credentialsFor` from rkt's dockerAuth entries (registry → user/password;
  * RktConfig.dockerAuth's values fit, through their `credentials`) and, unless `dockerConfigPath`
- * is null, Docker's config file. rkt's own configuration wins.
+ * is null, Docker's config file. rkt's own configuration wins. Docker's file is read on the first
+ * lookup, so a pod run from the store never reads it (nor fails on it).
  */
 export function buildCredentialsFor(
   rktDockerAuth: Map<string, { user: string; password: string }>,
   options: { dockerConfigPath?: string | null } = {},
 ): CredentialsFor {
-  const table = new Map<string, RegistryCredentials>();
-  if (options.dockerConfigPath !== null) {
-    for (const [host, credentials] of readDockerConfigAuths(options.dockerConfigPath ?? defaultDockerConfigPath())) table.set(host, credentials);
-  }
-  for (const [registry, { user, password }] of rktDockerAuth) table.set(registryKeyHost(registry), { username: user, password });
-  return (registryHost) => table.get(registryKeyHost(registryHost));
+  let table: Map<string, RegistryCredentials> | undefined;
+  const build = (): Map<string, RegistryCredentials> => {
+    const built = new Map<string, RegistryCredentials>();
+    if (options.dockerConfigPath !== null) {
+      for (const [host, credentials] of readDockerConfigAuths(options.dockerConfigPath ?? defaultDockerConfigPath())) built.set(host, credentials);
+    }
+    for (const [registry, { user, password }] of rktDockerAuth) built.set(registryKeyHost(registry), { username: user, password });
+    return built;
+  };
+  return (registryHost) => (table ??= build()).get(registryKeyHost(registryHost));
 }
