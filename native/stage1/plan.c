@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -32,7 +33,8 @@ static const struct word mount_flags[] = {
 	{"ro", MS_RDONLY}, {"nosuid", MS_NOSUID}, {"nodev", MS_NODEV}, {"noexec", MS_NOEXEC},
 	{"bind", MS_BIND}, {"rec", MS_REC}, {"remount", MS_REMOUNT}, {"private", MS_PRIVATE},
 	{"slave", MS_SLAVE}, {"shared", MS_SHARED}, {"strictatime", MS_STRICTATIME},
-	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {NULL, 0},
+	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {"unbindable", MS_UNBINDABLE},
+	{NULL, 0},
 };
 static const struct word mount_opts[] = {
 	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW},
@@ -138,6 +140,17 @@ static unsigned long number(const char *s, unsigned long max)
 
 /* uid/gid: 4294967295 is (uid_t)-1, which setuid and friends take as "no change" */
 static unsigned long id_number(const char *s) { return number(s, 4294967294UL); }
+
+/* octal digits only (a mode or umask), at most max */
+static mode_t octal_mode(const char *s, unsigned long max)
+{
+	char *end;
+	unsigned long mode = strtoul(s, &end, 8);
+
+	if (!*s || *end || s[0] == '-' || s[0] == '+' || mode > max)
+		bad("bad mode: %s", s);
+	return (mode_t)mode;
+}
 
 static unsigned long words(const char *list, const struct word *table)
 {
@@ -278,16 +291,31 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 	} else if (strcmp(d, "mkdir") == 0 && n == 2) {
 		op.kind = OP_MKDIR;
 		op.target = abs_path(f[0]);
-		char *end;
-		unsigned long mode = strtoul(f[1], &end, 8);
-		if (!*f[1] || *end || f[1][0] == '-' || f[1][0] == '+' || mode > 07777)
-			bad("bad mode: %s", f[1]);
-		op.mode = (mode_t)mode;
+		op.mode = octal_mode(f[1], 07777);
+	} else if (strcmp(d, "mknod") == 0 && n == 7) {
+		op.kind = OP_MKNOD;
+		op.target = abs_path(f[0]);
+		if (strcmp(f[1], "c") != 0 && strcmp(f[1], "b") != 0 && strcmp(f[1], "p") != 0)
+			bad("mknod type is c, b or p: %s", f[1]);
+		op.mode = octal_mode(f[4], 07777) |
+			  (f[1][0] == 'c' ? S_IFCHR : f[1][0] == 'b' ? S_IFBLK : S_IFIFO);
+		op.dev = makedev(number(f[2], 4095), number(f[3], 1048575));
+		op.uid = (uid_t)id_number(f[5]);
+		op.gid = (gid_t)id_number(f[6]);
+	} else if (strcmp(d, "root-propagation") == 0 && n == 1) {
+		if (pl->root_propagation)
+			bad("repeated directive", NULL);
+		pl->root_propagation = words(f[0], mount_flags);
+		unsigned long prop = pl->root_propagation & ~MS_REC;
+		if (prop != MS_PRIVATE && prop != MS_SLAVE && prop != MS_SHARED &&
+		    prop != MS_UNBINDABLE)
+			bad("root-propagation is one of private, slave, shared, unbindable (and rec)",
+			    NULL);
 	} else {
 		bad("unknown directive or wrong field count: %s", d);
 	}
 	if (strcmp(d, "mount") == 0 || strcmp(d, "symlink") == 0 || strcmp(d, "mkdir") == 0 ||
-	    strcmp(d, "in-root") == 0) {
+	    strcmp(d, "mknod") == 0 || strcmp(d, "in-root") == 0) {
 		pl->ops = grow(pl->ops, pl->nops, sizeof op);
 		pl->ops[pl->nops++] = op;
 	}
@@ -412,6 +440,13 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		rlimit_directive(a, f);
 		return;
 	}
+	if (strcmp(d, "seccomp") == 0 && n == 2 && !a->filter) {
+		if (strcmp(f[1], "before-ids") != 0)
+			bad("seccomp's second field can only be before-ids", NULL);
+		read_filter(a, f[0]);
+		a->seccomp_before_ids = 1;
+		return;
+	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
 		a->log_dir = abs_path(f[0]);
 		/* at least a page: a smaller bound would rotate on almost every write */
@@ -479,6 +514,9 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 			bad("no-new-privs is yes or no", NULL);
 		a->no_new_privs = strcmp(f[0], "yes") == 0;
 		a->have_no_new_privs = 1;
+	} else if (strcmp(d, "umask") == 0 && !a->have_umask) {
+		a->umask = octal_mode(f[0], 0777);
+		a->have_umask = 1;
 	} else if (strcmp(d, "oom-score-adj") == 0 && !a->have_oom_score_adj) {
 		int neg = f[0][0] == '-';
 		unsigned long v = number(f[0] + neg, 1000);

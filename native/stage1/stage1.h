@@ -29,7 +29,7 @@
 #define OPT_OPTIONAL 0x8  /* a missing target is skipped */
 #define OPT_SELF     0x10 /* bind the target onto itself */
 
-enum op_kind { OP_MOUNT, OP_SYMLINK, OP_MKDIR, OP_IN_ROOT };
+enum op_kind { OP_MOUNT, OP_SYMLINK, OP_MKDIR, OP_MKNOD, OP_IN_ROOT };
 
 /* One pod-phase directive that touches the root filesystem, kept in file order. */
 struct op {
@@ -40,7 +40,10 @@ struct op {
 	char *data;           /* NULL for "-" */
 	unsigned long flags;  /* MS_* bits, propagation included */
 	unsigned opts;        /* OPT_* bits */
-	mode_t mode;          /* mkdir */
+	mode_t mode;          /* mkdir; mknod: type bits too */
+	dev_t dev;            /* mknod */
+	uid_t uid;            /* mknod: the node's owner */
+	gid_t gid;
 };
 
 struct rlimit_entry {
@@ -71,9 +74,13 @@ struct app {
 	int wait_fd;            /* opened O_RDWR by PID 1 before pivot_root; -1 until then */
 	int no_new_privs, have_no_new_privs;
 	int oom_score_adj, have_oom_score_adj;
+	mode_t umask;           /* `umask OCTAL`; without it, the caller's */
+	int have_umask;
 	char *seccomp_file;
 	unsigned char *filter;  /* struct sock_filter[], read from seccomp_file at plan load */
 	size_t filter_len;      /* instructions */
+	int seccomp_before_ids; /* `seccomp PATH before-ids`: loaded while still root, as runc does
+				 * without no_new_privs (the kernel wants CAP_SYS_ADMIN then) */
 	char **cgroups;         /* cgroup directories (host paths) the app joins */
 	size_t ncgroups;
 	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
@@ -106,6 +113,7 @@ struct plan {
 	unsigned long long enter_start;
 	int lock_fd;
 	int ns_flags;         /* CLONE_NEW* */
+	unsigned long root_propagation; /* `root-propagation`: MS_* for "/" after pivot_root; 0: private */
 	struct op *ops;
 	size_t nops;
 	unsigned long userns_shift, userns_count; /* `private-users SHIFT COUNT`; count 0: none */
@@ -176,6 +184,7 @@ void isolate_bounding_set(const struct app *app);  /* before setuid */
 void isolate_rlimits(const struct app *app);       /* before the bounding set is dropped */
 void isolate_capabilities(const struct app *app);  /* after setuid */
 void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, then block */
+void isolate_seccomp(const struct app *app);       /* load the filter */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */

@@ -7,7 +7,7 @@ export const PLAN_VERSION = 1;
 export type Namespace = 'mount' | 'pid' | 'uts' | 'ipc' | 'net';
 export type MountFlag =
   | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'bind' | 'rec' | 'remount'
-  | 'private' | 'slave' | 'shared' | 'strictatime' | 'relatime' | 'noatime';
+  | 'private' | 'slave' | 'shared' | 'unbindable' | 'strictatime' | 'relatime' | 'noatime';
 export type MountOption = 'mkdir' | 'mkfile' | 'nofollow' | 'optional' | 'self';
 
 export interface MountStep {
@@ -39,7 +39,22 @@ export interface InRootStep {
   path: string;
 }
 
-export type PodStep = InRootStep | MountStep | MkdirStep | SymlinkStep;
+/** A device node or FIFO, made with exactly this mode and owner (`mknod`). */
+export interface MknodStep {
+  kind: 'mknod';
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export type PodStep = InRootStep | MountStep | MkdirStep | MknodStep | SymlinkStep;
+
+/** `root-propagation`: "/" of the pod after pivot_root; `slave` also keeps receiving the host's mounts. */
+export type RootPropagation = 'private' | 'slave' | 'shared' | 'unbindable';
 
 export interface AppPlan {
   name: string;
@@ -82,8 +97,15 @@ export interface AppPlan {
   waitFifo?: string;
   noNewPrivs?: boolean;
   oomScoreAdj?: number;
+  /** `umask OCTAL` for the app; absent: the caller's. */
+  umask?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
   seccompFile?: string;
+  /**
+   * `seccomp PATH before-ids`: the filter is loaded before the ids and capabilities change, while
+   * the helper still has CAP_SYS_ADMIN (needed without no_new_privs), instead of last.
+   */
+  seccompBeforeIds?: boolean;
   /** Host paths of the cgroup directories the app joins. */
   cgroups?: string[];
   /** `devices-bpf PATH`: an eBPF device program the helper attaches to the app's one (v2) cgroup. */
@@ -113,6 +135,8 @@ export interface Stage1Plan {
   /** `idmap PATH`: host directories replaced, in the pod, by binds idmapped through that namespace. */
   idmaps?: string[];
   root: string;
+  /** Absent: private, as before the directive existed. `recursive`: submounts too (MS_REC). */
+  rootPropagation?: { mode: RootPropagation; recursive: boolean };
   steps: PodStep[];
   apps: AppPlan[];
 }
@@ -161,6 +185,8 @@ function stepLine(step: PodStep): string {
       return line('mkdir', step.path, step.mode.toString(8));
     case 'symlink':
       return line('symlink', step.target, step.linkPath);
+    case 'mknod':
+      return line('mknod', step.path, step.type, String(step.major), String(step.minor), step.mode.toString(8), String(step.uid), String(step.gid));
   }
 }
 
@@ -181,6 +207,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.log ? [line('log', app.log.dir, String(app.log.maxBytes))] : []),
     ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
+    ...(app.umask === undefined ? [] : [line('umask', app.umask.toString(8))]),
     ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
     ...(app.capsPermitted === undefined ? [] : [line('caps-permitted', app.capsPermitted)]),
@@ -189,7 +216,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.rlimits ?? []).map((limit) => line('rlimit', limit.name, limit.soft, limit.hard)),
     ...(app.waitFifo === undefined ? [] : [line('wait-fifo', app.waitFifo)]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
-    ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
+    ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile, ...(app.seccompBeforeIds ? ['before-ids'] : []))]),
     ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
   ];
 }
@@ -235,6 +262,7 @@ export function serializePlan(plan: Stage1Plan): string {
     ...(plan.privateUsers ? [line('private-users', String(plan.privateUsers.shift), String(plan.privateUsers.count))] : []),
     ...(plan.idmaps ?? []).map((dir) => line('idmap', dir)),
     line('root', plan.root),
+    ...(plan.rootPropagation ? [line('root-propagation', [plan.rootPropagation.mode, ...(plan.rootPropagation.recursive ? ['rec'] : [])].join(','))] : []),
     ...plan.steps.map(stepLine),
   ];
   for (const app of plan.apps) lines.push(...appLines(app));
