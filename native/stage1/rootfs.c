@@ -188,24 +188,36 @@ static void do_mount(int rootfd, const struct op *op, const char *where)
 	close(fd);
 }
 
-static void do_symlink(int rootfd, const struct op *op, const char *where)
+/* For a new file at op->target: its parent directory (created if missing) and, in name (a
+ * PATH_MAX buffer), the last component. */
+static int open_parent(int rootfd, const struct op *op, const char *what, const char *where,
+		       char *name)
 {
-	char parent[PATH_MAX], *name, buf[PATH_MAX];
-	size_t len = strlen(op->source);
-	ssize_t n;
+	char parent[PATH_MAX], *last;
 	int dirfd;
 
 	if (snprintf(parent, sizeof parent, "%s", op->target) >= (int)sizeof parent)
-		die("symlink", where, ENAMETOOLONG);
+		die(what, where, ENAMETOOLONG);
 	for (size_t l = strlen(parent); l > 1 && parent[l - 1] == '/'; l--)
 		parent[l - 1] = 0;
-	name = strrchr(parent, '/');
-	*name++ = 0;
-	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		die("symlink", where, EINVAL);
+	last = strrchr(parent, '/');
+	*last++ = 0;
+	if (!*last || !strcmp(last, ".") || !strcmp(last, ".."))
+		die(what, where, EINVAL);
+	strcpy(name, last);
 	dirfd = open_in_root(rootfd, *parent ? parent : "/", OPT_MKDIR, 0755);
 	if (dirfd < 0)
 		die("open", where, errno);
+	return dirfd;
+}
+
+static void do_symlink(int rootfd, const struct op *op, const char *where)
+{
+	char name[PATH_MAX], buf[PATH_MAX];
+	size_t len = strlen(op->source);
+	ssize_t n;
+	int dirfd = open_parent(rootfd, op, "symlink", where, name);
+
 	if (symlinkat(op->source, dirfd, name) == 0) {
 		if (chown_created(dirfd, name) < 0)
 			die("symlink", where, errno);
@@ -238,19 +250,10 @@ static void do_mkdir(int rootfd, const struct op *op, const char *where)
  * identical node already there is success. */
 static void do_mknod(int rootfd, const struct op *op, const char *where)
 {
-	char parent[PATH_MAX], *name;
+	char name[PATH_MAX];
 	struct stat st;
-	int dirfd;
+	int dirfd = open_parent(rootfd, op, "mknod", where, name);
 
-	if (snprintf(parent, sizeof parent, "%s", op->target) >= (int)sizeof parent)
-		die("mknod", where, ENAMETOOLONG);
-	name = strrchr(parent, '/');
-	*name++ = 0;
-	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		die("mknod", where, EINVAL);
-	dirfd = open_in_root(rootfd, *parent ? parent : "/", OPT_MKDIR, 0755);
-	if (dirfd < 0)
-		die("open", where, errno);
 	if (mknodat(dirfd, name, op->mode, op->dev) < 0) {
 		if (errno != EEXIST)
 			die("mknod", where, errno);
