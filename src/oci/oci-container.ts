@@ -23,7 +23,7 @@ import { findStage1Helper } from '../stage1/helper-binary.js';
 import { readStage1Failure } from '../stage1/helper-error.js';
 import { serializeEnterPlan, serializePlan, type AppPlan, type EnterPlan } from '../stage1/stage1-plan.js';
 import { flockFd, mknodFifo } from '../sys/libc.js';
-import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, processFields, unsupported, type ContainerFiles } from './oci-plan.js';
+import { APP_NAME, appRlimits, buildOciPlan, capabilitySets, containerFiles, processFields, seccompFields, unsupported, type ContainerFiles } from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
 export const OCI_VERSION = '1.2.0';
@@ -162,8 +162,13 @@ export function listContainers(ctx: RuntimeContext): OciState[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs hooks in order with the state on stdin; returns the first failure's message. */
-function runHooks(hooks: readonly OciHook[], state: OciState, kind: string): string | undefined {
+/**
+ * Runs hooks in order with the state on stdin; returns the failures' messages. `untilFailure`
+ * (prestart, createRuntime): the first failure stops the rest, as it fails `create`; otherwise
+ * (poststart, poststop) every hook runs, since a failure there is only a warning.
+ */
+function runHooks(hooks: readonly OciHook[], state: OciState, kind: string, untilFailure: boolean): string[] {
+  const failures: string[] = [];
   for (const hook of hooks) {
     const args = hook.args ?? [hook.path];
     const env = Object.fromEntries((hook.env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
@@ -174,12 +179,15 @@ function runHooks(hooks: readonly OciHook[], state: OciState, kind: string): str
       stdio: ['pipe', 'inherit', 'pipe'],
       ...(hook.timeout === undefined ? {} : { timeout: hook.timeout * 1000 }),
     });
-    if (result.error || result.status !== 0) {
-      const why = result.error ? result.error.message : result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
-      return `${kind} hook ${hook.path} failed: ${why}${result.stderr?.length ? `: ${result.stderr.toString().trim()}` : ''}`;
+    // EPIPE: the hook exited without reading the state; its exit status tells whether it failed
+    const error = isErrnoException(result.error, 'EPIPE') && result.status !== null ? undefined : result.error;
+    if (error || result.status !== 0) {
+      const why = error ? error.message : result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
+      failures.push(`${kind} hook ${hook.path} failed: ${why}${result.stderr?.length ? `: ${result.stderr.toString().trim()}` : ''}`);
+      if (untilFailure) break;
     }
   }
-  return undefined;
+  return failures;
 }
 
 export interface CreateRequest {
@@ -294,7 +302,7 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     fs.renameSync(tmp, request.pidFile);
   }
   const state = stateOf(record, 'created');
-  const failed = runHooks([...(config.hooks?.prestart ?? []), ...(config.hooks?.createRuntime ?? [])], state, 'createRuntime');
+  const [failed] = runHooks([...(config.hooks?.prestart ?? []), ...(config.hooks?.createRuntime ?? [])], state, 'createRuntime', true);
   if (failed) {
     await stopProcesses(record, files, true);
     discard(dir, record.cgroupsCreated);
@@ -321,8 +329,7 @@ export function startContainer(ctx: RuntimeContext, id: string): void {
     fs.closeSync(fd);
   }
   fs.rmSync(files.fifo, { force: true });
-  const failed = runHooks(record.hooks.poststart, stateOf(record, 'running'), 'poststart');
-  if (failed) ctx.warn(failed);
+  for (const failed of runHooks(record.hooks.poststart, stateOf(record, 'running'), 'poststart', false)) ctx.warn(failed);
 }
 
 /** SIGTERM, TERM, 15. */
@@ -410,8 +417,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
   }
   await stopProcesses(record, files, status !== 'stopped');
   discard(dir, record.cgroupsCreated);
-  const failed = runHooks(record.hooks.poststop, stateOf(record, 'stopped'), 'poststop');
-  if (failed) ctx.warn(failed);
+  for (const failed of runHooks(record.hooks.poststop, stateOf(record, 'stopped'), 'poststop', false)) ctx.warn(failed);
 }
 
 export function containerPids(ctx: RuntimeContext, id: string): number[] {
@@ -446,16 +452,13 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
   if (proc.terminal) throw unsupported('process.terminal', '(a console through --console-socket) is not supported yet');
   if (proc.apparmorProfile) throw unsupported('process.apparmorProfile', '(AppArmor) is not supported');
   if (proc.selinuxLabel) throw unsupported('process.selinuxLabel', '(SELinux) is not supported');
-  if (proc.user.umask !== undefined) throw unsupported('process.user.umask');
   const base = JSON.parse(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) as EnterPlan['app'];
   const caps = capabilitySets(proc, request.notes);
-  if (base.seccompFile && !proc.noNewPrivileges && (BigInt(`0x${caps.capsEffective}`) & (1n << 21n)) === 0n) {
-    throw unsupported('process.noNewPrivileges', 'must be true in a container with seccomp unless CAP_SYS_ADMIN is effective (rkt loads the filter last)');
-  }
   const app: EnterPlan['app'] = {
     ...base,
     name: `${APP_NAME}-exec`,
     ...processFields(proc),
+    ...seccompFields(base.seccompFile, proc),
     ...caps,
     ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
   };

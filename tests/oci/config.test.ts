@@ -3,23 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { defaultConfig, makeBundle, OciRoot, type Config } from '../support/oci-bundle.js';
-import { mountAt, parseProbeReport, type ProbeReport } from '../support/probe-report.js';
+import { mountAt } from '../support/probe-report.js';
 
 const root = new OciRoot();
 after(() => root.cleanup());
 
 const mask = (...bits: number[]) => bits.reduce((m, bit) => m | (1n << BigInt(bit)), 0n).toString(16).padStart(16, '0');
-
-async function probe(id: string, config: Config): Promise<ProbeReport> {
-  const bundle = makeBundle(config);
-  const created = await root.create(id, bundle);
-  assert.equal(created.status, 0, created.stderr);
-  assert.equal((await root.run('start', id)).status, 0);
-  await root.waitFor(id, 'stopped');
-  const report = parseProbeReport(fs.readFileSync(created.output, 'utf8'));
-  assert.equal((await root.run('delete', id)).status, 0);
-  return report;
-}
+const probe = (id: string, config: Config) => root.probe(id, config);
 
 test('user, groups, env, cwd, hostname, all five capability sets, rlimits, oom_score_adj, namespaces', async () => {
   const config = defaultConfig();

@@ -6,7 +6,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { busyboxLayout } from './busybox-layout.js';
+import { parseProbeReport, type ProbeReport } from './probe-report.js';
 import { REPO_ROOT } from './project-paths.js';
 import { runCommand, type RktResult } from './run-rkt.js';
 
@@ -88,6 +90,18 @@ export class OciRoot {
       if (Date.now() > deadline) throw new Error(`container ${id} is ${String(state.status)}, not ${status}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+  }
+
+  /** create, start, wait for the program (the probe) to exit, delete: what the probe reported. */
+  async probe(id: string, config: Config): Promise<ProbeReport> {
+    const bundle = makeBundle(config);
+    const created = await this.create(id, bundle);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal((await this.run('start', id)).status, 0);
+    await this.waitFor(id, 'stopped');
+    const report = parseProbeReport(fs.readFileSync(created.output, 'utf8'));
+    assert.equal((await this.run('delete', id)).status, 0);
+    return report;
   }
 
   /** Removes what is left: containers (with --force) and the root. */
