@@ -9,6 +9,7 @@ packages=(
   docker-registry openssl apache2-utils   # a registry for the registry-client tests, its test CA and htpasswd
   runc systemd-container hyperfine   # peers and timing for bench/
   containerd                         # rkt-oci under containerd's runc v2 shim (tests/oci/containerd.test.ts)
+  golang-go                          # builds the OCI conformance suite (scripts/build-oci-conformance.sh)
   iproute2 util-linux procps psmisc
   containernetworking-plugins iptables curl   # CNI networks, port forwarding, and tests fetching from pods
   xz-utils bzip2 gnupg   # xz and bzip2 ACIs; gpg makes the test keys and signatures
@@ -29,3 +30,4 @@ fi
 node -e 'const [major] = process.versions.node.split("."); if (+major < 20) { console.error("rkt needs Node.js 20 or later, found " + process.version); process.exit(1); }'
 npm ci --no-audit --no-fund
 bash scripts/build.sh
+bash scripts/build-oci-conformance.sh
