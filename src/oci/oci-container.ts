@@ -262,6 +262,8 @@ export async function createContainer(ctx: RuntimeContext, request: CreateReques
     const app: Partial<AppPlan> = { ...built.plan.apps[0]! };
     delete app.waitFifo;
     delete app.root;
+    // exec joins the container process's cgroup namespace, as all its others
+    delete app.ownCgroupNamespace;
     fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(app), { mode: 0o600 });
   } catch (error) {
     if (lockFd !== undefined) fs.closeSync(lockFd);

@@ -196,15 +196,18 @@ function rootPropagationOf(value: string | undefined): Stage1Plan['rootPropagati
 
 const NAMESPACES: Record<string, Namespace | undefined> = { pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts' };
 
+/** The pod's new namespaces; a new `cgroup` one is the app's (`ownCgroupNamespace`), made after it joins its groups. */
 function namespaces(config: OciRuntimeConfig): Namespace[] {
   const out: Namespace[] = [];
+  const seen = new Set<string>();
   for (const [i, ns] of (config.linux?.namespaces ?? []).entries()) {
     const field = `linux.namespaces.${i}`;
     const mapped = NAMESPACES[ns.type];
-    if (!mapped) throw unsupported(field, `(type "${ns.type}") is not supported yet`);
+    if (!mapped && ns.type !== 'cgroup') throw unsupported(field, `(type "${ns.type}") is not supported yet`);
     if (ns.path !== undefined && ns.path !== '') throw unsupported(`${field}.path`, `(joining the ${ns.type} namespace ${ns.path}) is not supported yet`);
-    if (out.includes(mapped)) throw unsupported(field, `repeats the ${ns.type} namespace`);
-    out.push(mapped);
+    if (seen.has(ns.type)) throw unsupported(field, `repeats the ${ns.type} namespace`);
+    seen.add(ns.type);
+    if (mapped) out.push(mapped);
   }
   if (!out.includes('mount')) throw unsupported('linux.namespaces', 'must include a mount namespace (the container\'s mounts would change the host otherwise)');
   return out;
@@ -424,6 +427,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       root: '/',
       ...processFields(proc),
       cgroups: cgroup.dirs,
+      ownCgroupNamespace: (linux.namespaces ?? []).some((ns) => ns.type === 'cgroup'),
       ...caps,
       rlimits: appRlimits(proc),
       waitFifo: files.fifo,

@@ -120,3 +120,20 @@ test('mount options unbindable and runbindable', async () => {
   assert.ok(propagationOf(mountinfo, '/mnt/u').includes('unbindable'));
   assert.ok(propagationOf(mountinfo, '/mnt/ru').includes('unbindable'));
 });
+
+test('a new cgroup namespace: /proc/self/cgroup shows the container\'s groups as "/", for exec too', async () => {
+  const config = defaultConfig();
+  config.linux.namespaces.push({ type: 'cgroup' });
+  config.linux.cgroupsPath = `/rkt-oci-cgns-${process.pid}`;
+  config.process.args = ['/bin/probe', 'sleep', '30'];
+  const created = await root.create('cgns', makeBundle(config));
+  assert.equal(created.status, 0, created.stderr);
+  assert.equal((await root.run('start', 'cgns')).status, 0);
+  const { pid } = await root.waitFor('cgns', 'running');
+  assert.notEqual(fs.readlinkSync(`/proc/${String(pid)}/ns/cgroup`), fs.readlinkSync('/proc/self/ns/cgroup'));
+  assert.match(fs.readFileSync(`/proc/${String(pid)}/cgroup`, 'utf8'), new RegExp(`:memory:/rkt-oci-cgns-${process.pid}$`, 'm'), 'seen from the host: the real path');
+  const exec = await root.run('exec', 'cgns', '/bin/probe');
+  assert.equal(exec.status, 0, exec.stderr);
+  assert.match(parseProbeReport(exec.stdout).cgroup, /:memory:\/$/m, 'seen from inside: the namespace\'s root');
+  assert.equal((await root.run('delete', '--force', 'cgns')).status, 0);
+});
