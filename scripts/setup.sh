@@ -29,3 +29,4 @@ fi
 node -e 'const [major] = process.versions.node.split("."); if (+major < 20) { console.error("rkt needs Node.js 20 or later, found " + process.version); process.exit(1); }'
 npm ci --no-audit --no-fund
 bash scripts/build.sh
+bash scripts/build-oci-conformance.sh

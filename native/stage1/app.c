@@ -4,7 +4,8 @@
  * Order matters: fds are closed first, so nothing can chdir through a leaked directory fd
  * (/proc/self/fd/N as cwd, CVE-2024-21626); then chroot and cwd (verified to be inside the
  * root); ids, capabilities and seccomp last (isolate.c), so the earlier steps still run with
- * PID 1's privileges. Any failure goes
+ * PID 1's privileges (a `before-ids` filter comes before the ids, while CAP_SYS_ADMIN is
+ * still there to load it without no_new_privs). Any failure goes
  * to PID 1 as a record on report_fd, which is close-on-exec: EOF there means execve worked. */
 #include "stage1.h"
 #include "kernel.h"
@@ -259,6 +260,10 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	enter_cwd(a);
 	console_attach(a);
 	isolate_oom_score_adj(a);
+	/* from here on the helper's own calls (prctl, setgroups, setgid, setuid, capset, the
+	 * wait-fifo read, execve) pass through the app's filter, as in runc */
+	if (a->seccomp_before_ids)
+		isolate_seccomp(a);
 	isolate_bounding_set(a);
 	if (a->hooks[HOOK_PRE_START])
 		run_pre_start(a);

@@ -308,17 +308,23 @@ void isolate_capabilities(const struct app *a)
 			die("prctl", "PR_CAP_AMBIENT_RAISE", errno);
 }
 
-/* the very last step before execve */
-void isolate_seal(const struct app *a)
+void isolate_seccomp(const struct app *a)
 {
 	struct rkt_sock_fprog prog;
 
-	if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		die("prctl", "PR_SET_NO_NEW_PRIVS", errno);
 	if (!a->filter)
 		return;
 	prog.len = (unsigned short)a->filter_len;
 	prog.filter = a->filter;
 	if (syscall(SYS_seccomp, RKT_SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		die("seccomp", a->seccomp_file, errno);
+}
+
+/* the very last step before execve (a before-ids filter is in place already) */
+void isolate_seal(const struct app *a)
+{
+	if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("prctl", "PR_SET_NO_NEW_PRIVS", errno);
+	if (!a->seccomp_before_ids)
+		isolate_seccomp(a);
 }

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -32,7 +33,8 @@ static const struct word mount_flags[] = {
 	{"ro", MS_RDONLY}, {"nosuid", MS_NOSUID}, {"nodev", MS_NODEV}, {"noexec", MS_NOEXEC},
 	{"bind", MS_BIND}, {"rec", MS_REC}, {"remount", MS_REMOUNT}, {"private", MS_PRIVATE},
 	{"slave", MS_SLAVE}, {"shared", MS_SHARED}, {"strictatime", MS_STRICTATIME},
-	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {NULL, 0},
+	{"relatime", MS_RELATIME}, {"noatime", MS_NOATIME}, {"unbindable", MS_UNBINDABLE},
+	{NULL, 0},
 };
 static const struct word mount_opts[] = {
 	{"mkdir", OPT_MKDIR}, {"mkfile", OPT_MKFILE}, {"nofollow", OPT_NOFOLLOW},
@@ -144,7 +146,7 @@ static unsigned long number(const char *s, unsigned long max)
 	return v;
 }
 
-/* a file mode in octal digits, at most max */
+/* a file mode or umask in octal digits, at most max */
 static mode_t octal(const char *s, unsigned long max)
 {
 	char *end;
@@ -350,11 +352,30 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 		op.kind = OP_MKDIR;
 		op.target = abs_path(f[0]);
 		op.mode = octal(f[1], 07777);
+	} else if (strcmp(d, "mknod") == 0 && n == 7) {
+		op.kind = OP_MKNOD;
+		op.target = abs_path(f[0]);
+		if (strcmp(f[1], "c") != 0 && strcmp(f[1], "b") != 0 && strcmp(f[1], "p") != 0)
+			bad("mknod type is c, b or p: %s", f[1]);
+		op.mode = octal(f[4], 07777) |
+			  (f[1][0] == 'c' ? S_IFCHR : f[1][0] == 'b' ? S_IFBLK : S_IFIFO);
+		op.dev = makedev(number(f[2], 4095), number(f[3], 1048575));
+		op.uid = (uid_t)id_number(f[5]);
+		op.gid = (gid_t)id_number(f[6]);
+	} else if (strcmp(d, "root-propagation") == 0 && n == 1) {
+		if (pl->root_propagation)
+			bad("repeated directive", NULL);
+		pl->root_propagation = words(f[0], mount_flags);
+		unsigned long prop = pl->root_propagation & ~MS_REC;
+		if (prop != MS_PRIVATE && prop != MS_SLAVE && prop != MS_SHARED &&
+		    prop != MS_UNBINDABLE)
+			bad("root-propagation is one of private, slave, shared, unbindable (and rec)",
+			    NULL);
 	} else {
 		bad("unknown directive or wrong field count: %s", d);
 	}
 	if (strcmp(d, "mount") == 0 || strcmp(d, "symlink") == 0 || strcmp(d, "mkdir") == 0 ||
-	    strcmp(d, "in-root") == 0) {
+	    strcmp(d, "mknod") == 0 || strcmp(d, "in-root") == 0) {
 		pl->ops = grow(pl->ops, pl->nops, sizeof op);
 		pl->ops[pl->nops++] = op;
 	}
@@ -499,6 +520,13 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 			bad("hook-env is not NAME=VALUE", NULL);
 		else
 			push(&h->envp, &h->envc, f[0]);
+		return;
+	}
+	if (strcmp(d, "seccomp") == 0 && n == 2 && !a->filter) {
+		if (strcmp(f[1], "before-ids") != 0)
+			bad("seccomp's second field can only be before-ids", NULL);
+		read_filter(a, f[0]);
+		a->seccomp_before_ids = 1;
 		return;
 	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {

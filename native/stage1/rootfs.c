@@ -1,4 +1,4 @@
-/* rootfs.c: build the pod's root filesystem from the plan's mount, mkdir, symlink and
+/* rootfs.c: build the pod's root filesystem from the plan's mount, mkdir, mknod, symlink and
  * in-root directives, then pivot_root into it. Runs in the pod's PID 1, in its new mount
  * namespace.
  *
@@ -178,9 +178,10 @@ static void do_mount(int rootfd, const struct op *op, const char *where)
 	} else if (rest || op->fstype || !prop) {
 		mount_at(op->source, fd, op->fstype, rest, op->data, where);
 	} else {
-		mounted = 0; /* a propagation change alone, of what is mounted there */
+		mounted = 0; /* a propagation change alone, on what is there already */
 	}
 	if (prop) {
+		/* fd is the file under a mount made just now, not the mount itself */
 		if (mounted)
 			fd = reopen(rootfd, fd, op, where);
 		mount_at(NULL, fd, NULL, prop | rec, NULL, where);
@@ -188,24 +189,36 @@ static void do_mount(int rootfd, const struct op *op, const char *where)
 	close(fd);
 }
 
-static void do_symlink(int rootfd, const struct op *op, const char *where)
+/* For a new file at op->target: its parent directory (created if missing) and, in name (a
+ * PATH_MAX buffer), the last component. */
+static int open_parent(int rootfd, const struct op *op, const char *what, const char *where,
+		       char *name)
 {
-	char parent[PATH_MAX], *name, buf[PATH_MAX];
-	size_t len = strlen(op->source);
-	ssize_t n;
+	char parent[PATH_MAX], *last;
 	int dirfd;
 
 	if (snprintf(parent, sizeof parent, "%s", op->target) >= (int)sizeof parent)
-		die("symlink", where, ENAMETOOLONG);
+		die(what, where, ENAMETOOLONG);
 	for (size_t l = strlen(parent); l > 1 && parent[l - 1] == '/'; l--)
 		parent[l - 1] = 0;
-	name = strrchr(parent, '/');
-	*name++ = 0;
-	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		die("symlink", where, EINVAL);
+	last = strrchr(parent, '/');
+	*last++ = 0;
+	if (!*last || !strcmp(last, ".") || !strcmp(last, ".."))
+		die(what, where, EINVAL);
+	strcpy(name, last);
 	dirfd = open_in_root(rootfd, *parent ? parent : "/", OPT_MKDIR, 0755);
 	if (dirfd < 0)
 		die("open", where, errno);
+	return dirfd;
+}
+
+static void do_symlink(int rootfd, const struct op *op, const char *where)
+{
+	char name[PATH_MAX], buf[PATH_MAX];
+	size_t len = strlen(op->source);
+	ssize_t n;
+	int dirfd = open_parent(rootfd, op, "symlink", where, name);
+
 	if (symlinkat(op->source, dirfd, name) == 0) {
 		if (chown_created(dirfd, name) < 0)
 			die("symlink", where, errno);
@@ -234,11 +247,36 @@ static void do_mkdir(int rootfd, const struct op *op, const char *where)
 	close(fd);
 }
 
+/* A device node, FIFO included: made with the plan's mode (PID 1's umask is 0) and owner. An
+ * identical node already there is success. */
+static void do_mknod(int rootfd, const struct op *op, const char *where)
+{
+	char name[PATH_MAX];
+	struct stat st;
+	int dirfd = open_parent(rootfd, op, "mknod", where, name);
+
+	if (mknodat(dirfd, name, op->mode, op->dev) < 0) {
+		if (errno != EEXIST)
+			die("mknod", where, errno);
+		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			die("mknod", where, errno);
+		if ((st.st_mode & S_IFMT) != (op->mode & S_IFMT) ||
+		    (!S_ISFIFO(st.st_mode) && st.st_rdev != op->dev))
+			die_reason("mknod", where, EEXIST, "a different file is there");
+	}
+	if (fchownat(dirfd, name, op->uid, op->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		die("mknod", where, errno);
+	close(dirfd);
+}
+
 void rootfs_setup(const struct plan *pl)
 {
 	/* First cut propagation both ways: nothing mounted below reaches the host's namespace,
-	 * and the host's later mounts do not pour into the pod. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	 * and the host's later mounts do not pour into the pod. A slave root keeps receiving
+	 * them, one way. */
+	unsigned long first = (pl->root_propagation & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
+
+	if (mount(NULL, "/", NULL, MS_REC | first, NULL) < 0)
 		die("mount", "/", errno);
 	/* pivot_root needs the new root to be a mount point */
 	if (mount(pl->root, pl->root, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -270,6 +308,8 @@ void rootfs_setup(const struct plan *pl)
 			do_mount(base, op, where);
 		else if (op->kind == OP_SYMLINK)
 			do_symlink(base, op, where);
+		else if (op->kind == OP_MKNOD)
+			do_mknod(base, op, where);
 		else
 			do_mkdir(base, op, where);
 		if (base != rootfd)
@@ -292,5 +332,9 @@ void rootfs_pivot(const struct plan *pl)
 		die("umount", "/", errno);
 	if (chdir("/") < 0)
 		die("chdir", "/", errno);
+	/* shared: a peer group of the pod's own (the host's was cut above); unbindable: "/"
+	 * cannot be bound elsewhere */
+	if (pl->root_propagation && mount(NULL, "/", NULL, pl->root_propagation, NULL) < 0)
+		die("mount", "/", errno);
 	close(fd);
 }

@@ -33,7 +33,7 @@
 #define OPT_OPTIONAL 0x8  /* a missing target is skipped */
 #define OPT_SELF     0x10 /* bind the target onto itself */
 
-enum op_kind { OP_MOUNT, OP_SYMLINK, OP_MKDIR, OP_IN_ROOT };
+enum op_kind { OP_MOUNT, OP_SYMLINK, OP_MKDIR, OP_MKNOD, OP_IN_ROOT };
 
 /* One pod-phase directive that touches the root filesystem, kept in file order. */
 struct op {
@@ -44,7 +44,10 @@ struct op {
 	char *data;           /* NULL for "-" */
 	unsigned long flags;  /* MS_* bits, propagation included */
 	unsigned opts;        /* OPT_* bits */
-	mode_t mode;          /* mkdir */
+	mode_t mode;          /* mkdir; mknod: type bits too */
+	dev_t dev;            /* mknod */
+	uid_t uid;            /* mknod: the node's owner */
+	gid_t gid;
 };
 
 struct rlimit_entry {
@@ -110,6 +113,8 @@ struct app {
 	char *seccomp_file;
 	unsigned char *filter;  /* struct sock_filter[], read from seccomp_file at plan load */
 	size_t filter_len;      /* instructions */
+	int seccomp_before_ids; /* `seccomp PATH before-ids`: loaded while still root, as runc does
+				 * without no_new_privs (the kernel wants CAP_SYS_ADMIN then) */
 	char **cgroups;         /* cgroup directories (host paths) the app joins */
 	size_t ncgroups;
 	int *cgroup_fds;        /* their cgroup.procs, opened by PID 1 before pivot_root */
@@ -158,6 +163,7 @@ struct plan {
 	size_t nsysctls;
 	char *pause_fifo;     /* `pause-fifo PATH` */
 	int pause_fd;         /* opened by PID 1 before anything else; -1 until then */
+	unsigned long root_propagation; /* `root-propagation`: MS_* for "/" after pivot_root; 0: private */
 	struct op *ops;
 	size_t nops;
 	char **idmaps;        /* `idmap PATH` directories */
@@ -240,6 +246,7 @@ void isolate_rlimits(const struct app *app);       /* before the bounding set is
 void isolate_capabilities(const struct app *app);  /* after setuid */
 void isolate_wait(const struct app *app, int report_fd); /* wait-fifo: tell PID 1, block, hooks */
 void isolate_hold(const struct app *app, int report_fd); /* pause-fifo: tell PID 1, block, chroot */
+void isolate_seccomp(const struct app *app);       /* load the filter */
 void isolate_seal(const struct app *app);          /* no_new_privs, seccomp: last */
 
 /* console.c */

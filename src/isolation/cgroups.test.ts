@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ALLOWED_DEVICES, detectCgroupLayout, sharesToWeight, writeV1Limits, writeV2Limits } from './cgroups.js';
+import { ALLOWED_DEVICES, detectCgroupLayout, sharesToWeight, v2ControllersFor, writeV1Limits, writeV2Limits } from './cgroups.js';
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rkt-cgroup-unit-'));
 after(() => fs.rmSync(scratch, { recursive: true, force: true }));
@@ -29,6 +29,12 @@ describe('detectCgroupLayout', () => {
     );
     assert.equal(layout.version, 1);
     assert.deepEqual(layout.version === 1 && layout.controllers.memory, { mount: '/sys/fs/cgroup/memory', callerPath: '/svc' });
+    assert.equal(layout.version === 1 && layout.cpuset, undefined, 'no cpuset hierarchy mounted');
+    const withCpuset = detectCgroupLayout(
+      ['memory', 'cpu', 'pids', 'devices', 'cpuset'].map((c) => mount(`/sys/fs/cgroup/${c}`, 'cgroup', ['rw', c])),
+      '4:memory:/\n8:pids:/\n1:cpu:/\n5:devices:/\n3:cpuset:/svc\n',
+    );
+    assert.deepEqual(withCpuset.version === 1 && withCpuset.cpuset, { mount: '/sys/fs/cgroup/cpuset', callerPath: '/svc' });
   });
 
   it('picks v2 when only cgroup2 is mounted at /sys/fs/cgroup, and refuses when there is nothing', () => {
@@ -66,6 +72,31 @@ describe('cgroup limit writers', () => {
     assert.equal(read(dir, 'pids.max'), '7');
     assert.equal(sharesToWeight(2), 1);
     assert.equal(sharesToWeight(262144), 10000);
+  });
+
+  it('v1: soft limit, swappiness, OOM killer off, kernel and TCP memory, realtime period before runtime', () => {
+    const dirs = { memory: fakeGroup('v1x/memory'), cpu: fakeGroup('v1x/cpu'), pids: fakeGroup('v1x/pids'), devices: fakeGroup('v1x/devices') };
+    writeV1Limits(dirs, {
+      restrictDevices: false, memoryReservationBytes: 1 << 20, memorySwappiness: 10, memoryDisableOomKiller: true, memoryKernelBytes: 2 << 20,
+      memoryKernelTcpBytes: 3 << 20, cpuRealtimePeriodUs: 1_000_000, cpuRealtimeRuntimeUs: 950_000,
+    });
+    assert.equal(read(dirs.memory, 'memory.soft_limit_in_bytes'), String(1 << 20));
+    assert.equal(read(dirs.memory, 'memory.swappiness'), '10');
+    assert.equal(read(dirs.memory, 'memory.oom_control'), '1');
+    assert.equal(read(dirs.memory, 'memory.kmem.limit_in_bytes'), String(2 << 20));
+    assert.equal(read(dirs.memory, 'memory.kmem.tcp.limit_in_bytes'), String(3 << 20));
+    assert.equal(read(dirs.cpu, 'cpu.rt_period_us'), '1000000');
+    assert.equal(read(dirs.cpu, 'cpu.rt_runtime_us'), '950000');
+  });
+
+  it('v2: memory.low, cpuset.cpus and mems, and the controllers they need', () => {
+    const dir = fakeGroup('v2x/app');
+    const resources = { restrictDevices: false, memoryReservationBytes: 4096, cpusetCpus: '0-1', cpusetMems: '0' };
+    writeV2Limits(dir, resources);
+    assert.equal(read(dir, 'memory.low'), '4096');
+    assert.equal(read(dir, 'cpuset.cpus'), '0-1');
+    assert.equal(read(dir, 'cpuset.mems'), '0');
+    assert.deepEqual(v2ControllersFor(resources), ['memory', 'cpuset']);
   });
 
   it('names the file when the kernel refuses a write', () => {

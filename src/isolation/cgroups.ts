@@ -20,7 +20,8 @@ export const V1_CONTROLLERS = ['memory', 'cpu', 'pids', 'devices'] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 export type CgroupLayout =
-  | { version: 1; controllers: Record<V1Controller, { mount: string; callerPath: string }> }
+  /** `cpuset`: joined only by a group that sets cpus or mems (a new v1 cpuset group has none to run on). */
+  | { version: 1; controllers: Record<V1Controller, { mount: string; callerPath: string }>; cpuset?: { mount: string; callerPath: string } }
   | { version: 2; mount: string };
 
 export interface AppResources {
@@ -37,7 +38,21 @@ export interface AppResources {
   memorySwapBytes?: number;
   /** v1 device rules in order (`c 1:3 rwm`), written after the runc default list when restrictDevices. */
   deviceRules?: { allow: boolean; rule: string }[];
+  /** Soft limit: v1 memory.soft_limit_in_bytes, v2 memory.low. */
+  memoryReservationBytes?: number;
+  /** v1 only: memory.swappiness, memory.oom_control, memory.kmem[.tcp].limit_in_bytes. */
+  memorySwappiness?: number;
+  memoryDisableOomKiller?: boolean;
+  memoryKernelBytes?: number;
+  memoryKernelTcpBytes?: number;
+  /** v1 only: cpu.rt_period_us and cpu.rt_runtime_us (the runtime also given to the groups made above). */
+  cpuRealtimePeriodUs?: number;
+  cpuRealtimeRuntimeUs?: number;
+  /** cpuset.cpus and cpuset.mems (`0-1`, `0`). */
+  cpusetCpus?: string;
+  cpusetMems?: string;
 }
+
 
 export interface AppCgroup {
   /** The directories the app joins (one per v1 controller, or one on v2). */
@@ -80,7 +95,8 @@ export function detectCgroupLayout(mounts: MountEntry[] = readMounts(), selfCgro
       if (!mount) throw cgroupError(`cgroup v1: the ${controller} controller is not mounted`, `mount it (e.g. mount -t cgroup -o ${controller} cgroup /sys/fs/cgroup/${controller})`);
       controllers[controller] = { mount: mount.mountPoint, callerPath: callerPaths.get(controller) ?? '/' };
     }
-    return { version: 1, controllers };
+    const cpuset = v1.find((entry) => entry.superOptions.includes('cpuset'));
+    return { version: 1, controllers, ...(cpuset ? { cpuset: { mount: cpuset.mountPoint, callerPath: callerPaths.get('cpuset') ?? '/' } } : {}) };
   }
   const unified = mounts.find((entry) => entry.fstype === 'cgroup2' && entry.mountPoint === '/sys/fs/cgroup');
   if (unified) return { version: 2, mount: unified.mountPoint };
@@ -124,7 +140,15 @@ export function writeV1Limits(dirs: Record<V1Controller, string>, resources: App
     writeFile(dirs.cpu, 'cpu.cfs_period_us', String(CPU_PERIOD_US));
     writeFile(dirs.cpu, 'cpu.cfs_quota_us', String((resources.cpuMillis * CPU_PERIOD_US) / 1000));
   }
+  if (resources.memoryReservationBytes !== undefined) writeFile(dirs.memory, 'memory.soft_limit_in_bytes', String(resources.memoryReservationBytes));
+  if (resources.memorySwappiness !== undefined) writeFile(dirs.memory, 'memory.swappiness', String(resources.memorySwappiness));
+  if (resources.memoryDisableOomKiller) writeFile(dirs.memory, 'memory.oom_control', '1');
+  if (resources.memoryKernelBytes !== undefined) writeFile(dirs.memory, 'memory.kmem.limit_in_bytes', String(resources.memoryKernelBytes));
+  if (resources.memoryKernelTcpBytes !== undefined) writeFile(dirs.memory, 'memory.kmem.tcp.limit_in_bytes', String(resources.memoryKernelTcpBytes));
   if (resources.cpuShares !== undefined) writeFile(dirs.cpu, 'cpu.shares', String(resources.cpuShares));
+  // the period first: a runtime above the current period is refused
+  if (resources.cpuRealtimePeriodUs !== undefined) writeFile(dirs.cpu, 'cpu.rt_period_us', String(resources.cpuRealtimePeriodUs));
+  if (resources.cpuRealtimeRuntimeUs !== undefined) writeFile(dirs.cpu, 'cpu.rt_runtime_us', String(resources.cpuRealtimeRuntimeUs));
   if (resources.pidsMax !== undefined) writeFile(dirs.pids, 'pids.max', String(resources.pidsMax));
   if (resources.restrictDevices) {
     writeFile(dirs.devices, 'devices.deny', 'a');
@@ -136,9 +160,10 @@ export function writeV1Limits(dirs: Record<V1Controller, string>, resources: App
 /** The v2 controllers these limits need. */
 export function v2ControllersFor(resources: AppResources): string[] {
   return [
-    ...(resources.memoryBytes !== undefined ? ['memory'] : []),
+    ...(resources.memoryBytes !== undefined || resources.memoryReservationBytes !== undefined ? ['memory'] : []),
     ...(resources.cpuMillis !== undefined || resources.cpuShares !== undefined || resources.cpuQuotaUs !== undefined ? ['cpu'] : []),
     ...(resources.pidsMax !== undefined ? ['pids'] : []),
+    ...(resources.cpusetCpus !== undefined || resources.cpusetMems !== undefined ? ['cpuset'] : []),
   ];
 }
 
@@ -154,6 +179,9 @@ export function writeV2Limits(dir: string, resources: AppResources): void {
   }
   if (resources.cpuShares !== undefined) writeFile(dir, 'cpu.weight', String(sharesToWeight(resources.cpuShares)));
   if (resources.pidsMax !== undefined) writeFile(dir, 'pids.max', String(resources.pidsMax));
+  if (resources.memoryReservationBytes !== undefined) writeFile(dir, 'memory.low', String(resources.memoryReservationBytes));
+  if (resources.cpusetCpus !== undefined) writeFile(dir, 'cpuset.cpus', resources.cpusetCpus);
+  if (resources.cpusetMems !== undefined) writeFile(dir, 'cpuset.mems', resources.cpusetMems);
 }
 
 /** Enables controllers for the children of `dir` (v2), refusing clearly when the kernel lacks one. */
@@ -264,13 +292,16 @@ export function createCgroupAt(input: CgroupAtInput): AppCgroup & { created: str
   const relative = input.cgroupsPath.split('/').filter((part) => part !== '' && part !== '.');
   if (relative.includes('..')) throw cgroupError(`cgroupsPath ${input.cgroupsPath} must not contain ".."`);
   const under = (mount: string, callerPath: string) => path.join(mount, input.cgroupsPath.startsWith('/') ? '/' : callerPath, ...relative);
-  const makeAll = (dir: string, root: string, each?: (parent: string) => void) => {
+  const makeAll = (dir: string, root: string, each?: (parent: string) => void, made?: (dir: string) => void) => {
     const parts = path.relative(root, dir).split(path.sep).filter((part) => part !== '');
     let current = root;
     for (const part of parts) {
       each?.(current);
       current = path.join(current, part);
-      if (!fs.existsSync(current)) makeDir(current, created);
+      if (!fs.existsSync(current)) {
+        makeDir(current, created);
+        made?.(current);
+      }
     }
   };
   try {
@@ -281,8 +312,27 @@ export function createCgroupAt(input: CgroupAtInput): AppCgroup & { created: str
         dirs[controller] = under(mount, callerPath);
         makeAll(dirs[controller], mount);
       }
+      if (input.resources.cpuRealtimeRuntimeUs !== undefined) {
+        // a group's realtime runtime comes out of its parent's: the groups made here get it too, top down
+        for (const dir of created.filter((made) => made.startsWith(`${dirs.cpu}/`) || dirs.cpu.startsWith(`${made}/`)).reverse()) {
+          if (dir !== dirs.cpu) writeFile(dir, 'cpu.rt_runtime_us', String(input.resources.cpuRealtimeRuntimeUs));
+        }
+      }
       writeV1Limits(dirs, input.resources);
-      return { dirs: V1_CONTROLLERS.map((c) => dirs[c]), views: V1_CONTROLLERS.map((c) => ({ name: c, dir: dirs[c] })), created };
+      const joined = V1_CONTROLLERS.map((c) => ({ name: c as string, dir: dirs[c] }));
+      if (input.resources.cpusetCpus !== undefined || input.resources.cpusetMems !== undefined) {
+        const cpuset = input.layout.cpuset;
+        if (!cpuset) throw cgroupError('cgroup v1: the cpuset controller is not mounted (linux.resources.cpu.cpus or mems)');
+        const dir = under(cpuset.mount, cpuset.callerPath);
+        // a new cpuset group has no cpus or mems, and no process can join it: each one made gets its parent's
+        makeAll(dir, cpuset.mount, undefined, (made) => {
+          for (const file of ['cpuset.cpus', 'cpuset.mems']) writeFile(made, file, fs.readFileSync(path.join(path.dirname(made), file), 'utf8').trim());
+        });
+        if (input.resources.cpusetCpus !== undefined) writeFile(dir, 'cpuset.cpus', input.resources.cpusetCpus);
+        if (input.resources.cpusetMems !== undefined) writeFile(dir, 'cpuset.mems', input.resources.cpusetMems);
+        joined.push({ name: 'cpuset', dir });
+      }
+      return { dirs: joined.map((view) => view.dir), views: joined, created };
     }
     if (input.resources.deviceRules?.length) {
       throw cgroupError('cgroup v2: device rules need a BPF device program, which rkt does not write yet', 'run on a host with the v1 devices controller, or leave linux.resources.devices empty');

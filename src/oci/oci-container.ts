@@ -26,9 +26,9 @@ import { serializePlan, type AppPlan, type EnterPlan, type UserNamespaceMaps } f
 import { flockFd, mknodFifo } from '../sys/libc.js';
 import { openEnterPlan } from './enter-plan-fd.js';
 import { unsupported } from './oci-errors.js';
-import { runContainerHooks, runRuntimeHooks } from './oci-hooks.js';
+import { runContainerHooks, runRuntimeHooks, runWarningHooks } from './oci-hooks.js';
 import {
-  APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, hasCreateHooks, processFields, refuseUnappliedProcessFields, type ContainerFiles,
+  APP_NAME, appRlimits, buildOciPlan, capabilitySets, consoleFields, containerFiles, hasCreateHooks, processFields, refuseUnappliedProcessFields, seccompFields, type ContainerFiles,
 } from './oci-plan.js';
 
 /** The runtime-spec version the state documents follow. */
@@ -375,8 +375,7 @@ export async function startContainer(ctx: RuntimeContext, id: string): Promise<v
     }
     await sleep(5);
   }
-  const failed = runRuntimeHooks(record.hooks.poststart, stateOf(record, 'running'), 'poststart');
-  if (failed) ctx.warn(failed);
+  for (const failed of runWarningHooks(record.hooks.poststart, stateOf(record, 'running'), 'poststart')) ctx.warn(failed);
 }
 
 /** The helper holds the container's lock until it exits (having written error.json, if it failed). */
@@ -474,8 +473,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, force: bo
   }
   await stopProcesses(record, files, status !== 'stopped');
   discard(dir, record.cgroupsCreated);
-  const failed = runRuntimeHooks(record.hooks.poststop, stateOf(record, 'stopped'), 'poststop');
-  if (failed) ctx.warn(failed);
+  for (const failed of runWarningHooks(record.hooks.poststop, stateOf(record, 'stopped'), 'poststop')) ctx.warn(failed);
 }
 
 export function containerPids(ctx: RuntimeContext, id: string): number[] {
@@ -512,13 +510,11 @@ export async function execContainer(ctx: RuntimeContext, request: ExecRequest): 
   refuseUnappliedProcessFields(proc, 'exec', request.notes);
   const base = JSON.parse(fs.readFileSync(path.join(dir, 'app.json'), 'utf8')) as EnterPlan['app'];
   const caps = capabilitySets(proc, request.notes);
-  if (base.seccompFile && !proc.noNewPrivileges && (BigInt(`0x${caps.capsEffective}`) & (1n << 21n)) === 0n) {
-    throw unsupported('process.noNewPrivileges', 'must be true in a container with seccomp unless CAP_SYS_ADMIN is effective (rkt loads the filter last)');
-  }
   const app: EnterPlan['app'] = {
     ...base,
     name: `${APP_NAME}-exec`,
     ...processFields(proc),
+    ...seccompFields(base.seccompFile, proc),
     ...caps,
     ...(proc.rlimits === undefined ? {} : { rlimits: appRlimits(proc) }),
     ...consoleFields(proc, request.consoleSocket),

@@ -1,6 +1,7 @@
 /**
- * The runtime-spec hooks rkt-oci runs itself, in order, each with the state JSON on stdin; the
- * first failure is returned (the caller fails the operation, or only warns, as the spec says):
+ * The runtime-spec hooks rkt-oci runs itself, in order, each with the state JSON on stdin. A failure
+ * of prestart, createRuntime or createContainer fails the operation and stops the hooks after it;
+ * a failure of poststart or poststop is a warning, and the others still run (as the spec says):
  *
  * - prestart, createRuntime, poststart, poststop: in the runtime's namespaces (rkt-oci's own);
  * - createContainer: in the container's namespaces, through the helper's `enter` into the pod's
@@ -23,31 +24,41 @@ function envOf(hook: OciHook): Record<string, string> {
   return Object.fromEntries((hook.env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 }
 
-function runEach(hooks: readonly OciHook[], state: unknown, kind: string, run: Runner): string | undefined {
+/** The failures' messages; `untilFailure`: the first one stops the rest (it fails the operation). */
+function runEach(hooks: readonly OciHook[], state: unknown, kind: string, run: Runner, untilFailure = true): string[] {
+  const failures: string[] = [];
   for (const hook of hooks) {
     const result = run(hook, JSON.stringify(state));
     // a hook need not read its stdin: EPIPE on the state is no failure (as runc's Go exec ignores it)
     if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && result.status !== null) delete result.error;
     if (result.error || result.status !== 0) {
       const why = result.error ? result.error.message : result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
-      return `${kind} hook ${hook.path} failed: ${why}${result.stderr?.length ? `: ${result.stderr.toString().trim()}` : ''}`;
+      failures.push(`${kind} hook ${hook.path} failed: ${why}${result.stderr?.length ? `: ${result.stderr.toString().trim()}` : ''}`);
+      if (untilFailure) break;
     }
   }
-  return undefined;
+  return failures;
 }
 
-/** Hooks in rkt-oci's own namespaces. */
-export function runRuntimeHooks(hooks: readonly OciHook[], state: unknown, kind: string): string | undefined {
-  return runEach(hooks, state, kind, (hook, input) => {
-    const args = hook.args ?? [hook.path];
-    return spawnSync(hook.path, args.slice(1), {
-      argv0: args[0] ?? hook.path,
-      env: envOf(hook),
-      input,
-      stdio: ['pipe', 'inherit', 'pipe'],
-      ...(hook.timeout === undefined ? {} : { timeout: hook.timeout * 1000 }),
-    });
+function spawnHook(hook: OciHook, input: string): SpawnSyncReturns<Buffer> {
+  const args = hook.args ?? [hook.path];
+  return spawnSync(hook.path, args.slice(1), {
+    argv0: args[0] ?? hook.path,
+    env: envOf(hook),
+    input,
+    stdio: ['pipe', 'inherit', 'pipe'],
+    ...(hook.timeout === undefined ? {} : { timeout: hook.timeout * 1000 }),
   });
+}
+
+/** Hooks in rkt-oci's own namespaces whose failure fails the operation (prestart, createRuntime): the first failure. */
+export function runRuntimeHooks(hooks: readonly OciHook[], state: unknown, kind: string): string | undefined {
+  return runEach(hooks, state, kind, spawnHook)[0];
+}
+
+/** poststart and poststop, in rkt-oci's namespaces: a failure is only a warning, so every hook runs. */
+export function runWarningHooks(hooks: readonly OciHook[], state: unknown, kind: string): string[] {
+  return runEach(hooks, state, kind, spawnHook, false);
 }
 
 /** The pod's PID 1 as the helper's `enter` names a process: host PID, its parent's, its start time. */
@@ -84,5 +95,5 @@ export function runContainerHooks(hooks: readonly OciHook[], state: unknown, pod
     } finally {
       fs.closeSync(planFd);
     }
-  });
+  })[0];
 }

@@ -54,7 +54,7 @@ const present = (value: unknown): boolean =>
 const FLAG_OPTIONS: Record<string, MountFlag[]> = {
   ro: ['ro'], nosuid: ['nosuid'], nodev: ['nodev'], noexec: ['noexec'], bind: ['bind'], rbind: ['bind', 'rec'], remount: ['remount'],
   private: ['private'], rprivate: ['private', 'rec'], slave: ['slave'], rslave: ['slave', 'rec'], shared: ['shared'], rshared: ['shared', 'rec'],
-  strictatime: ['strictatime'], relatime: ['relatime'], noatime: ['noatime'],
+  unbindable: ['unbindable'], runbindable: ['unbindable', 'rec'], strictatime: ['strictatime'], relatime: ['relatime'], noatime: ['noatime'],
 };
 /** The defaults the kernel applies anyway. */
 const NO_OP_OPTIONS = new Set(['rw', 'suid', 'dev', 'exec', 'async', 'atime', 'defaults', 'norelatime', 'nostrictatime', 'diratime', 'loud', 'nomand']);
@@ -62,7 +62,7 @@ const NO_OP_OPTIONS = new Set(['rw', 'suid', 'dev', 'exec', 'async', 'atime', 'd
 export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...NO_OP_OPTIONS];
 /** Flags the helper cannot set; refused rather than passed as data, where the kernel would mistake them. */
 const REFUSED_OPTIONS = new Set([
-  'unbindable', 'runbindable', 'sync', 'dirsync', 'mand', 'nodiratime', 'silent', 'iversion', 'noiversion', 'lazytime', 'nolazytime',
+  'sync', 'dirsync', 'mand', 'nodiratime', 'silent', 'iversion', 'noiversion', 'lazytime', 'nolazytime',
   'nosymfollow', 'symfollow', 'tmpcopyup', 'idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec',
   'rnoatime', 'ratime', 'rrelatime', 'rstrictatime', 'rnodiratime', 'rdiratime', 'rnosymfollow', 'rsymfollow',
 ]);
@@ -134,33 +134,9 @@ function cgroupViewSteps(destination: string, views: { name: string; dir: string
 
 const DEFAULT_DEVICES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
-/** runc's default devices and /dev symlinks, then linux.devices bound from the host's identical nodes. */
-function devSteps(config: OciRuntimeConfig, hasPts: boolean): PodStep[] {
+/** runc's default devices (bound from the host's) and /dev symlinks, for a /dev the config mounts. */
+function devSteps(hasPts: boolean): PodStep[] {
   const steps: PodStep[] = DEFAULT_DEVICES.map((name): PodStep => ({ kind: 'mount', source: `/dev/${name}`, target: `/dev/${name}`, flags: ['bind'], options: ['mkfile', 'nofollow'] }));
-  for (const [i, device] of (config.linux?.devices ?? []).entries()) {
-    const field = `linux.devices.${i}`;
-    // runc replaces a /dev/ptmx node with the pts/ptmx symlink when /dev/pts is mounted (privileged
-    // containers list the host's /dev/ptmx among their devices): the symlink below is that.
-    if (device.path === '/dev/ptmx' && hasPts) continue;
-    let stat: fs.Stats | undefined;
-    try {
-      stat = fs.statSync(device.path);
-    } catch {
-      stat = undefined;
-    }
-    const kindMatches = stat && ((device.type === 'b' && stat.isBlockDevice()) || ((device.type === 'c' || device.type === 'u') && stat.isCharacterDevice()) || (device.type === 'p' && stat.isFIFO()));
-    const major = stat ? Number((BigInt(stat.rdev) >> 8n) & 0xfffn) : -1;
-    const minor = stat ? Number((BigInt(stat.rdev) & 0xffn) | ((BigInt(stat.rdev) >> 12n) & 0xfff00n)) : -1;
-    if (!kindMatches || (device.type !== 'p' && (major !== device.major || minor !== device.minor))) {
-      throw unsupported(field, `(${device.path} ${device.type} ${device.major ?? ''}:${device.minor ?? ''}) can only be bound from an identical node at the same path on the host, and there is none`);
-    }
-    if (device.fileMode !== undefined || device.uid !== undefined || device.gid !== undefined) {
-      if ((device.uid ?? stat!.uid) !== stat!.uid || (device.gid ?? stat!.gid) !== stat!.gid || (device.fileMode !== undefined && (device.fileMode & 0o7777) !== (stat!.mode & 0o7777))) {
-        throw unsupported(field, 'asks for an owner or mode other than the host node\'s, which a bind mount cannot give');
-      }
-    }
-    steps.push({ kind: 'mount', source: device.path, target: device.path, flags: ['bind'], options: ['mkfile'] });
-  }
   steps.push(
     { kind: 'symlink', target: '/proc/self/fd', linkPath: '/dev/fd' },
     { kind: 'symlink', target: '/proc/self/fd/0', linkPath: '/dev/stdin' },
@@ -168,6 +144,33 @@ function devSteps(config: OciRuntimeConfig, hasPts: boolean): PodStep[] {
     { kind: 'symlink', target: '/proc/self/fd/2', linkPath: '/dev/stderr' },
     ...(hasPts ? [{ kind: 'symlink', target: 'pts/ptmx', linkPath: '/dev/ptmx' } as PodStep] : []),
   );
+  return steps;
+}
+
+/**
+ * linux.devices made with mknod, as runc does outside a user namespace: the type, numbers, mode
+ * (runc's default 0666) and owner the config gives, whether or not the host has such a node.
+ */
+function deviceSteps(config: OciRuntimeConfig, hasPts: boolean): PodStep[] {
+  const steps: PodStep[] = [];
+  for (const [i, device] of (config.linux?.devices ?? []).entries()) {
+    const field = `linux.devices.${i}`;
+    // runc replaces a /dev/ptmx node with the pts/ptmx symlink when /dev/pts is mounted (privileged
+    // containers list the host's /dev/ptmx among their devices): devSteps makes that symlink.
+    if (device.path === '/dev/ptmx' && hasPts) continue;
+    if (!device.path.startsWith('/')) throw unsupported(`${field}.path`, `must be an absolute path, not "${device.path}"`);
+    const type = device.type === 'u' ? 'c' : device.type;
+    if (type !== 'c' && type !== 'b' && type !== 'p') throw unsupported(`${field}.type`, `"${device.type}" is not c, b, u or p`);
+    const number = (value: number | undefined, name: 'major' | 'minor', max: number): number => {
+      if (type === 'p') return 0;
+      if (value === undefined || !Number.isInteger(value) || value < 0 || value > max) throw unsupported(`${field}.${name}`, `must be 0 to ${max} for a ${type === 'b' ? 'block' : 'character'} device`);
+      return value;
+    };
+    steps.push({
+      kind: 'mknod', path: device.path, type, major: number(device.major, 'major', 4095), minor: number(device.minor, 'minor', 1048575),
+      mode: (device.fileMode ?? 0o666) & 0o7777, uid: device.uid ?? 0, gid: device.gid ?? 0,
+    });
+  }
   return steps;
 }
 
@@ -193,10 +196,35 @@ function maskSteps(config: OciRuntimeConfig, rootfs: string): PodStep[] {
   ];
 }
 
-function resources(config: OciRuntimeConfig): AppResources {
+/**
+ * linux.rootfsPropagation for the helper's `root-propagation`. The container's mount namespace is cut
+ * from the host's first (private), so `shared` makes a peer group of the container's own: mounts
+ * made under "/" appear in its other binds of "/", never on the host. `slave` receives the host's.
+ */
+function rootPropagationOf(value: string | undefined): Stage1Plan['rootPropagation'] {
+  if (value === undefined || value === '') return undefined;
+  const recursive = value.startsWith('r');
+  const mode = recursive ? value.slice(1) : value;
+  if (mode !== 'private' && mode !== 'slave' && mode !== 'shared' && mode !== 'unbindable') {
+    throw unsupported('linux.rootfsPropagation', `"${value}" is not one of [r]private, [r]slave, [r]shared, [r]unbindable`);
+  }
+  return { mode, recursive };
+}
+
+/** `0-3,7`: the kernel's list format, checked here so a bad value is named by its field. */
+function cpusetList(value: string, field: string): string {
+  if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(value)) throw unsupported(`linux.resources.${field}`, `("${value}") is not a list such as 0-3,7`);
+  return value;
+}
+
+function resources(config: OciRuntimeConfig, cgroupVersion: 1 | 2): AppResources {
   const r: OciResources = config.linux?.resources ?? {};
   const refuse = (field: string, value: unknown) => {
     if (present(value)) throw unsupported(`linux.resources.${field}`);
+  };
+  // cgroup v2 has no file for these; refused there rather than dropped
+  const v1Only = (field: string, value: unknown) => {
+    if (cgroupVersion === 2 && present(value)) throw unsupported(`linux.resources.${field}`, 'has no equivalent on cgroup v2 (this host\'s hierarchy)');
   };
   refuse('blockIO', r.blockIO);
   refuse('hugepageLimits', r.hugepageLimits);
@@ -205,23 +233,36 @@ function resources(config: OciRuntimeConfig): AppResources {
   refuse('unified', r.unified);
   const out: AppResources = { restrictDevices: false };
   if (r.memory) {
-    refuse('memory.reservation', r.memory.reservation);
-    refuse('memory.swappiness', r.memory.swappiness);
-    if (r.memory.disableOOMKiller) refuse('memory.disableOOMKiller', true);
+    const memory = r.memory;
+    for (const key of ['swappiness', 'kernel', 'kernelTCP'] as const) v1Only(`memory.${key}`, memory[key]);
+    if (memory.disableOOMKiller) v1Only('memory.disableOOMKiller', true);
+    if (memory.limit !== undefined && memory.limit > 0) out.memoryBytes = memory.limit;
+    if (memory.swap !== undefined && memory.swap !== 0) out.memorySwapBytes = memory.swap;
+    if (memory.reservation !== undefined && memory.reservation > 0) out.memoryReservationBytes = memory.reservation;
+    if (memory.swappiness !== undefined && memory.swappiness !== null) {
+      if (memory.swappiness > 100) throw unsupported('linux.resources.memory.swappiness', `(${memory.swappiness}) must be 0 to 100`);
+      out.memorySwappiness = memory.swappiness;
+    }
+    if (memory.disableOOMKiller) out.memoryDisableOomKiller = true;
     // kernel memory limits (NOT RECOMMENDED since 1.1; not in cgroup v2): 0 and -1 (runc's "unset"
     // and "no limit") ask for nothing
-    for (const key of ['kernel', 'kernelTCP'] as const) if (r.memory[key] !== undefined && r.memory[key] !== 0 && r.memory[key] !== -1) refuse(`memory.${key}`, r.memory[key]);
+    if (memory.kernel !== undefined && memory.kernel !== 0 && memory.kernel !== -1) out.memoryKernelBytes = memory.kernel;
+    if (memory.kernelTCP !== undefined && memory.kernelTCP !== 0 && memory.kernelTCP !== -1) out.memoryKernelTcpBytes = memory.kernelTCP;
     // hierarchical accounting is all the kernel does now; turning it off cannot be done
-    if (r.memory.useHierarchy === false) throw unsupported('linux.resources.memory.useHierarchy', 'false cannot be applied: the kernel always accounts memory hierarchically');
+    if (memory.useHierarchy === false) throw unsupported('linux.resources.memory.useHierarchy', 'false cannot be applied: the kernel always accounts memory hierarchically');
     // checkBeforeUpdate concerns `update`, which rkt-oci does not implement: nothing to apply
-    if (r.memory.limit !== undefined && r.memory.limit > 0) out.memoryBytes = r.memory.limit;
-    if (r.memory.swap !== undefined && r.memory.swap !== 0) out.memorySwapBytes = r.memory.swap;
   }
   if (r.cpu) {
-    for (const key of ['realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle', 'burst'] as const) if (r.cpu[key] !== undefined && r.cpu[key] !== '' && r.cpu[key] !== 0) refuse(`cpu.${key}`, r.cpu[key]);
-    if (r.cpu.shares !== undefined && r.cpu.shares !== 0) out.cpuShares = r.cpu.shares;
-    if (r.cpu.quota !== undefined && r.cpu.quota !== 0) out.cpuQuotaUs = r.cpu.quota;
-    if (r.cpu.period !== undefined && r.cpu.period !== 0) out.cpuPeriodUs = r.cpu.period;
+    const cpu = r.cpu;
+    for (const key of ['idle', 'burst'] as const) if (cpu[key] !== undefined && cpu[key] !== 0) refuse(`cpu.${key}`, cpu[key]);
+    for (const key of ['realtimeRuntime', 'realtimePeriod'] as const) if (cpu[key] !== 0) v1Only(`cpu.${key}`, cpu[key]);
+    if (cpu.shares !== undefined && cpu.shares !== 0) out.cpuShares = cpu.shares;
+    if (cpu.quota !== undefined && cpu.quota !== 0) out.cpuQuotaUs = cpu.quota;
+    if (cpu.period !== undefined && cpu.period !== 0) out.cpuPeriodUs = cpu.period;
+    if (cpu.realtimePeriod !== undefined && cpu.realtimePeriod !== 0) out.cpuRealtimePeriodUs = cpu.realtimePeriod;
+    if (cpu.realtimeRuntime !== undefined && cpu.realtimeRuntime !== 0) out.cpuRealtimeRuntimeUs = cpu.realtimeRuntime;
+    if (cpu.cpus) out.cpusetCpus = cpusetList(cpu.cpus, 'cpu.cpus');
+    if (cpu.mems) out.cpusetMems = cpusetList(cpu.mems, 'cpu.mems');
   }
   if (r.pids?.limit !== undefined && r.pids.limit > 0) out.pidsMax = r.pids.limit;
   if (r.devices && r.devices.length > 0) {
@@ -230,8 +271,11 @@ function resources(config: OciRuntimeConfig): AppResources {
       const number = (value: number | null | undefined) => (value === undefined || value === null || value < 0 ? '*' : String(value));
       return { allow: rule.allow, rule: type === 'a' ? 'a' : `${type} ${number(rule.major)}:${number(rule.minor)} ${rule.access || 'rwm'}` };
     });
-    // runc appends its default device list after the configuration's rules
-    out.deviceRules = [...rules, ...ALLOWED_DEVICES.map((rule) => ({ allow: true, rule }))];
+    // runc appends its default device list after the configuration's rules; the nodes the config
+    // makes (linux.devices) are allowed too, or they would be there and unusable
+    const made = (config.linux?.devices ?? []).filter((device) => device.type !== 'p')
+      .map((device) => ({ allow: true, rule: `${device.type === 'b' ? 'b' : 'c'} ${device.major ?? 0}:${device.minor ?? 0} rwm` }));
+    out.deviceRules = [...rules, ...ALLOWED_DEVICES.map((rule) => ({ allow: true, rule })), ...made];
   }
   return out;
 }
@@ -308,6 +352,11 @@ export function refuseUnappliedProcessFields(proc: OciProcess, use: 'create' | '
   if (proc.user.username) throw unsupported('process.user.username', '(a Windows field) is not supported');
 }
 
+function umaskOf(value: number): number {
+  if (value > 0o777) throw unsupported('process.user.umask', `(${value.toString(8)} octal) must be at most 0777`);
+  return value;
+}
+
 /** What an app block takes straight from a runtime-spec process; `create` and `exec` share it. */
 export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj' | 'umask'> {
   // callers have refused a process without args already
@@ -323,8 +372,19 @@ export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' |
     groups: proc.user.additionalGids ?? [],
     noNewPrivs: proc.noNewPrivileges ?? false,
     ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
-    ...(proc.user.umask === undefined ? {} : { umask: proc.user.umask }),
+    ...(proc.user.umask === undefined ? {} : { umask: umaskOf(proc.user.umask) }),
   };
+}
+
+/**
+ * Where the helper loads the filter, as runc does: without no_new_privs the kernel takes one only
+ * from a process with CAP_SYS_ADMIN, so it goes in before the ids and capabilities change (and so
+ * also filters the helper's last calls: setuid, capset, the wait for `start`, execve); with
+ * no_new_privs, last, just before execve.
+ */
+export function seccompFields(seccompFile: string | undefined, proc: OciProcess): Pick<AppPlan, 'seccompFile' | 'seccompBeforeIds'> {
+  if (seccompFile === undefined) return {};
+  return { seccompFile, seccompBeforeIds: !proc.noNewPrivileges };
 }
 
 export function appRlimits(proc: OciProcess): AppPlan['rlimits'] {
@@ -382,10 +442,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   for (const key of ['timeOffsets', 'intelRdt', 'personality', 'memoryPolicy', 'netDevices'] as const) if (present(linux[key])) throw unsupported(`linux.${key}`);
   if (linux.mountLabel) throw unsupported('linux.mountLabel', '(SELinux) is not supported');
   for (const key of ['solaris', 'windows', 'vm', 'zos'] as const) if (present(config[key])) throw unsupported(key, 'is not for Linux containers');
-  const propagation = linux.rootfsPropagation;
-  if (propagation && propagation !== 'private' && propagation !== 'rprivate') {
-    throw unsupported('linux.rootfsPropagation', `"${propagation}" is not supported yet (the container's mounts are always private)`);
-  }
+  const rootPropagation = rootPropagationOf(linux.rootfsPropagation);
 
   const rootfs = path.resolve(input.bundle, config.root.path);
   if (!fs.existsSync(rootfs) || !fs.statSync(rootfs).isDirectory()) throw unsupported('root.path', `(${rootfs}) is not a directory`);
@@ -398,18 +455,15 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
   const caps = capabilitySets(proc, input.notes);
   let seccompFile: string | undefined;
   if (linux.seccomp) {
-    const effective = BigInt(`0x${caps.capsEffective}`);
-    if (!proc.noNewPrivileges && (effective & (1n << 21n)) === 0n) {
-      throw unsupported('linux.seccomp', 'without process.noNewPrivileges needs CAP_SYS_ADMIN in the effective set (rkt loads the filter last, after the capabilities are set); set process.noNewPrivileges to true');
-    }
     const program = compileConditionalSeccomp(ociSeccompProfile(linux.seccomp, input.notes));
     fs.writeFileSync(files.seccomp, encodeProgram(program), { mode: 0o600 });
     seccompFile = files.seccomp;
   }
 
   const layout = detectCgroupLayout();
-  const cgroup = createCgroupAt({ layout, cgroupsPath: linux.cgroupsPath || input.id, resources: resources(config) });
+  const cgroup = createCgroupAt({ layout, cgroupsPath: linux.cgroupsPath || input.id, resources: resources(config, layout.version) });
   try {
+    const hasPts = mounts.some((m) => m.destination === '/dev/pts');
     const steps: PodStep[] = [];
     mounts.forEach((mount, index) => {
       if (mount.type === 'cgroup' || mount.type === 'cgroup2') {
@@ -417,8 +471,10 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
         return;
       }
       steps.push(mountStep(mount, index, input.bundle, ns.userNamespace));
-      if (mount.destination === '/dev') steps.push(...devSteps(config, mounts.some((m) => m.destination === '/dev/pts')));
+      if (mount.destination === '/dev') steps.push(...devSteps(hasPts), ...deviceSteps(config, hasPts));
     });
+    // without a /dev mount the nodes go into the rootfs's own /dev, as runc makes them there
+    if (!mounts.some((m) => m.destination === '/dev')) steps.push(...deviceSteps(config, hasPts));
     steps.push(...maskSteps(config, rootfs));
     steps.push({ kind: 'mkdir', path: proc.cwd, mode: 0o755 });
     if (config.root.readonly) steps.push({ kind: 'mount', target: '/', flags: ['bind', 'remount', 'ro'], options: [] });
@@ -432,7 +488,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       rlimits: appRlimits(proc),
       waitFifo: files.fifo,
       ...terminal,
-      ...(seccompFile === undefined ? {} : { seccompFile }),
+      ...seccompFields(seccompFile, proc),
       ...(ns.ownCgroupNamespace ? { ownCgroupNamespace: true } : {}),
       ...(config.hooks?.startContainer?.length ? { startHooks: config.hooks.startContainer.map(startHook) } : {}),
     };
@@ -450,6 +506,7 @@ export function buildOciPlan(input: OciPlanInput): OciPlan {
       ...(hasCreateHooks(config) ? { pauseFifo: files.pause } : {}),
       hostname: config.hostname ?? '',
       root: rootfs,
+      ...(rootPropagation ? { rootPropagation } : {}),
       steps,
       apps: [app],
     };

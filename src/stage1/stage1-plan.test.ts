@@ -292,6 +292,38 @@ describe('serializePlan read back by the real stage1 helper (native/out/rkt-stag
     }
   });
 
+  it('reads mknod, root-propagation, umask and seccomp before-ids; refuses a bad node type, propagation or umask', () => {
+    const program = join(base, 'early.bpf');
+    writeFileSync(program, Buffer.alloc(16));
+    const p = harmlessPlan('oci-directives', {
+      rootPropagation: { mode: 'slave', recursive: true },
+      steps: [{ kind: 'mknod', path: '/dev/x', type: 'c', major: 10, minor: 666, mode: 0o640, uid: 1000, gid: 1001 }],
+      apps: [app('web', { umask: 0o027, seccompFile: program, seccompBeforeIds: true })],
+    });
+    const text = serializePlan(p);
+    assert.match(text, /^root-propagation slave,rec$/m);
+    assert.match(text, /^mknod \/dev\/x c 10 666 640 1000 1001$/m);
+    assert.match(text, /^umask 27$/m);
+    assert.match(text, new RegExp(`^seccomp ${program} before-ids$`, 'm'));
+    const run = runHelper('oci-directives', text, p.errorFile);
+    assert.equal(run.error.path, run.planFile, run.error.message);
+    assert.match(run.error.message, /namespaces must include mount/);
+    for (const [name, line, reason] of [
+      ['bad-node', 'mknod /dev/x s 1 1 644 0 0', /mknod type is c, b or p/],
+      ['bad-prop', 'root-propagation rec', /root-propagation is one of/],
+      ['bad-prop2', 'root-propagation shared,slave', /root-propagation is one of/],
+      ['bad-umask', 'app web2\nexec /bin/sh\narg sh\ncwd /\nuid 0\ngid 0\napp-root /x\numask 1777', /bad mode/],
+      ['bad-when', `app web2\nexec /bin/sh\narg sh\ncwd /\nuid 0\ngid 0\napp-root /x\nseccomp ${program} later`, /before-ids/],
+    ] as const) {
+      const bad = harmlessPlan(name);
+      // pod directives go before the first app block, app ones (a block of their own) after
+      const text = line.startsWith('app ') ? `${serializePlan(bad)}${line}\n` : serializePlan(bad).replace(/^app /m, `${line}\napp `);
+      const badRun = runHelper(name, text, bad.errorFile);
+      assert.equal(badRun.status, 254, name);
+      assert.match(badRun.error.message, reason);
+    }
+  });
+
   it('reads uid-map, gid-map and idmap; refuses what does not go together and a range out of bounds', () => {
     const maps = { uidMap: [{ inside: 0, outside: 65536, count: 65536 }], gidMap: [{ inside: 0, outside: 65536, count: 1000 }, { inside: 1000, outside: 5000, count: 1 }] };
     const p = harmlessPlan('userns', { namespaces: ['pid', 'uts', 'user'], userNamespace: maps, idmaps: ['/var/lib/rkt/cas/layers/a'] });

@@ -22,7 +22,7 @@ export interface UserNamespaceMaps {
 }
 export type MountFlag =
   | 'ro' | 'nosuid' | 'nodev' | 'noexec' | 'bind' | 'rec' | 'remount'
-  | 'private' | 'slave' | 'shared' | 'strictatime' | 'relatime' | 'noatime';
+  | 'private' | 'slave' | 'shared' | 'unbindable' | 'strictatime' | 'relatime' | 'noatime';
 export type MountOption = 'mkdir' | 'mkfile' | 'nofollow' | 'optional' | 'self';
 
 export interface MountStep {
@@ -54,7 +54,22 @@ export interface InRootStep {
   path: string;
 }
 
-export type PodStep = InRootStep | MountStep | MkdirStep | SymlinkStep;
+/** A device node or FIFO, made with exactly this mode and owner (`mknod`). */
+export interface MknodStep {
+  kind: 'mknod';
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export type PodStep = InRootStep | MountStep | MkdirStep | MknodStep | SymlinkStep;
+
+/** `root-propagation`: "/" of the pod after pivot_root; `slave` also keeps receiving the host's mounts. */
+export type RootPropagation = 'private' | 'slave' | 'shared' | 'unbindable';
 
 export interface AppPlan {
   name: string;
@@ -109,6 +124,11 @@ export interface AppPlan {
   oomScoreAdj?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
   seccompFile?: string;
+  /**
+   * `seccomp PATH before-ids`: the filter is loaded before the ids and capabilities change, while
+   * the helper still has CAP_SYS_ADMIN (needed without no_new_privs), instead of last.
+   */
+  seccompBeforeIds?: boolean;
   /** Host paths of the cgroup directories the app joins. */
   cgroups?: string[];
   /** `devices-bpf PATH`: an eBPF device program the helper attaches to the app's one (v2) cgroup. */
@@ -175,6 +195,8 @@ export interface Stage1Plan {
    */
   pauseFifo?: string;
   root: string;
+  /** Absent: private, as before the directive existed. `recursive`: submounts too (MS_REC). */
+  rootPropagation?: { mode: RootPropagation; recursive: boolean };
   steps: PodStep[];
   apps: AppPlan[];
 }
@@ -223,6 +245,8 @@ function stepLine(step: PodStep): string {
       return line('mkdir', step.path, step.mode.toString(8));
     case 'symlink':
       return line('symlink', step.target, step.linkPath);
+    case 'mknod':
+      return line('mknod', step.path, step.type, String(step.major), String(step.minor), step.mode.toString(8), String(step.uid), String(step.gid));
   }
 }
 
@@ -254,7 +278,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.consoleSocket === undefined ? [] : [line('console-socket', app.consoleSocket)]),
     ...(app.consoleSize === undefined ? [] : [line('console-size', String(app.consoleSize.rows), String(app.consoleSize.cols))]),
     ...(app.noNewPrivs === undefined ? [] : [line('no-new-privs', app.noNewPrivs ? 'yes' : 'no')]),
-    ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile)]),
+    ...(app.seccompFile === undefined ? [] : [line('seccomp', app.seccompFile, ...(app.seccompBeforeIds ? ['before-ids'] : []))]),
     ...(app.devicesFile === undefined ? [] : [line('devices-bpf', app.devicesFile)]),
     ...(app.startHooks ?? []).flatMap((hook) => [
       line('start-hook', hook.path, String(hook.timeout)),
@@ -333,6 +357,7 @@ export function serializePlan(plan: Stage1Plan): string {
     ...(plan.sysctls ?? []).map((entry) => line('sysctl', entry.path, entry.value)),
     ...(plan.pauseFifo === undefined ? [] : [line('pause-fifo', plan.pauseFifo)]),
     line('root', plan.root),
+    ...(plan.rootPropagation ? [line('root-propagation', [plan.rootPropagation.mode, ...(plan.rootPropagation.recursive ? ['rec'] : [])].join(','))] : []),
     ...plan.steps.map(stepLine),
   ];
   for (const app of plan.apps) lines.push(...appLines(app));

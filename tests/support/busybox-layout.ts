@@ -10,6 +10,23 @@ import { PROBE } from './project-paths.js';
 
 let built: string | undefined;
 
+/**
+ * Fills `rootfs` with busybox-static: /bin/busybox and a symlink per applet, and an /etc/passwd and
+ * /etc/group with root and nobody.
+ */
+export function populateBusyboxRootfs(rootfs: string): void {
+  const bin = path.join(rootfs, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(bin, 'busybox'));
+  fs.chmodSync(path.join(bin, 'busybox'), 0o755);
+  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n');
+  // `busybox --list` names busybox itself; linking it would replace the binary with a loop.
+  for (const applet of applets) if (applet !== '' && applet !== 'busybox') fs.symlinkSync('busybox', path.join(bin, applet));
+  fs.mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  fs.writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+}
+
 function umoci(...args: string[]): void {
   execFileSync('umoci', args, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
@@ -27,18 +44,10 @@ export function busyboxLayout(): string {
   umoci('init', '--layout', layout);
   umoci('new', '--image', `${layout}:base`);
   umoci('unpack', '--image', `${layout}:base`, bundle);
+  populateBusyboxRootfs(path.join(bundle, 'rootfs'));
   const bin = path.join(bundle, 'rootfs', 'bin');
-  fs.mkdirSync(bin, { recursive: true });
-  fs.copyFileSync('/bin/busybox', path.join(bin, 'busybox'));
-  fs.chmodSync(path.join(bin, 'busybox'), 0o755);
-  const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n');
-  // `busybox --list` names busybox itself; linking it would replace the binary with a loop.
-  for (const applet of applets) if (applet !== '' && applet !== 'busybox') fs.symlinkSync('busybox', path.join(bin, applet));
   fs.copyFileSync(PROBE, path.join(bin, 'probe'));
   fs.chmodSync(path.join(bin, 'probe'), 0o755);
-  fs.mkdirSync(path.join(bundle, 'rootfs', 'etc'), { recursive: true });
-  fs.writeFileSync(path.join(bundle, 'rootfs', 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
-  fs.writeFileSync(path.join(bundle, 'rootfs', 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
   umoci('repack', '--image', `${layout}:latest`, bundle);
   umoci('config', '--image', `${layout}:latest`, '--config.cmd', '/bin/probe');
   umoci('repack', '--image', `${layout}:exit3`, bundle);
