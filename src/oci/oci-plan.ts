@@ -361,7 +361,6 @@ function umaskOf(value: number): number {
 export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj' | 'umask'> {
   // callers have refused a process without args already
   const argv = proc.args ?? [];
-  if (proc.user.umask !== undefined && proc.user.umask > 0o777) throw unsupported('process.user.umask', `(${proc.user.umask}) is not a umask (0 to 0777)`);
   return {
     exec: argv[0]!,
     argv,
