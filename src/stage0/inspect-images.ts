@@ -1,10 +1,8 @@
 /** Read-only questions about stored images: list them, print a manifest, re-hash their blobs. */
 import { isAppcRecord } from '../schema/media-types.js';
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ImageIndex, type ImageRecord } from '../store/image-index.js';
+import { checkExtractedLayer } from '../store/layer-store.js';
 import { checkStoredBlob, readStoredBlob } from '../store/stored-blob.js';
-import { storeDirs } from '../store/store-dirs.js';
 import { resolveStoredImage } from './resolve-stored-image.js';
 
 /** Opens the index for reading; a store that does not exist has no images (nothing is created). */
@@ -41,7 +39,7 @@ export interface ImageVerification {
   layersTotal: number;
 }
 
-/** Re-hashes every blob of each image; counts which of its layers are extracted. */
+/** Re-hashes every blob of each image; checks its extracted layers' trees against their seals and counts them. */
 export async function verifyImages(dataDir: string, argumentsGiven: readonly string[]): Promise<ImageVerification[]> {
   const index = await ImageIndex.openForLookup(dataDir);
   try {
@@ -55,8 +53,9 @@ export async function verifyImages(dataDir: string, argumentsGiven: readonly str
         const check = await checkStoredBlob(dataDir, blob.digest, blob.size);
         if (!check.ok) problems.push(check.problem);
         if (blob.diffId !== undefined) {
-          const [algorithm, hex] = blob.diffId.split(':') as [string, string];
-          if (await access(join(storeDirs(dataDir).layers, algorithm, hex, 'layer.json')).then(() => true, () => false)) layersExtracted++;
+          const layer = await checkExtractedLayer(dataDir, blob.diffId);
+          if (layer.extracted) layersExtracted++;
+          problems.push(...layer.problems);
         }
       }
       results.push({ image, problems, blobsChecked: blobs.length, layersExtracted, layersTotal: blobs.filter((b) => b.role === 'layer').length });

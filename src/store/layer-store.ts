@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +25,7 @@ import { MEDIA_TYPE, layerCompression, type LayerCompression } from '../schema/m
 import { DigestingTransform } from './digesting-transform.js';
 import { withExclusiveFileLock } from './file-lock.js';
 import { normalizeWhitelistPath, pruneToWhitelist } from './prune-to-whitelist.js';
+import { layerTreeSeal } from './layer-tree-seal.js';
 import { startExtractChild } from './run-extract-child.js';
 import { zstdDecompressor } from './zstd-decompressor.js';
 
@@ -57,6 +58,8 @@ export interface LayerRecord {
   extractedAt: string;
   skippedDevices: number;
   droppedXattrs: number;
+  /** layer-tree-seal.ts: the extracted tree's metadata as it was left; absent in layers extracted before it existed. */
+  treeSeal?: string;
   pathWhitelist?: string[];
 }
 
@@ -96,6 +99,39 @@ export async function ensureLayer(options: EnsureLayerOptions): Promise<string> 
   return join(layerDir, 'rootfs');
 }
 
+export interface LayerTreeCheck {
+  /** The layer has an extraction in the store (its own, or cut down to a whitelist). */
+  extracted: boolean;
+  /** One line per extraction whose tree no longer matches its seal (layer-tree-seal.ts). */
+  problems: string[];
+}
+
+/**
+ * Checks the extracted trees of a layer (and of its whitelist cuts) against the seals taken when
+ * they were extracted. A tree extracted before seals existed has none, and is not judged.
+ */
+export async function checkExtractedLayer(dataDir: string, diffId: string): Promise<LayerTreeCheck> {
+  const { algorithm, hex } = parseDigest(diffId, 'diff_id');
+  const parent = join(dataDir, 'cas', 'layers', algorithm);
+  // a member of the rkt group may read cas/layers but not the layers themselves (0700): to it, as
+  // to `rkt run`, they are not there
+  const names = await readdir(parent).catch((error: unknown) => {
+    if (isErrnoException(error, 'ENOENT') || isErrnoException(error, 'EACCES')) return [] as string[];
+    throw error;
+  });
+  const result: LayerTreeCheck = { extracted: false, problems: [] };
+  for (const name of names.filter((entry) => entry === hex || entry.startsWith(`${hex}.wl-`))) {
+    const dir = join(parent, name);
+    if (!(await isPresent(dir))) continue;
+    result.extracted = true;
+    const record = JSON.parse(await readFile(join(dir, 'layer.json'), 'utf8')) as Partial<LayerRecord>;
+    if (record.treeSeal !== undefined && layerTreeSeal(join(dir, 'rootfs')) !== record.treeSeal) {
+      result.problems.push(`the extracted layer ${dir}/rootfs was changed after extraction (a file in it was modified, added or removed)`);
+    }
+  }
+  return result;
+}
+
 async function isPresent(layerDir: string): Promise<boolean> {
   try {
     await access(join(layerDir, 'layer.json'));
@@ -119,6 +155,8 @@ async function extractIntoStore(options: EnsureLayerOptions, compression: LayerC
       extractedAt: new Date().toISOString(),
       skippedDevices: Number(summary.skippedDevices ?? 0),
       droppedXattrs: Number(summary.droppedXattrs ?? 0),
+      // once the tree is final: rkt image verify compares the tree with it later
+      treeSeal: layerTreeSeal(join(work, 'rootfs')),
       ...(options.pathWhitelist === undefined ? {} : { pathWhitelist: canonicalWhitelist(options.pathWhitelist) }),
     };
     await writeFile(join(work, 'layer.json'), `${JSON.stringify(record, null, 2)}\n`);

@@ -69,6 +69,18 @@ test('export, rm, fetch the export again: the same image ID; verify finds a blob
   assert.equal((await ok(dir, 'fetch', '--full', `oci-archive:${out}`)).trim(), id);
   assert.equal(await ok(dir, 'image', 'cat-manifest', id.slice(0, 12)), manifest);
   assert.match(await ok(dir, 'image', 'verify', id), /successfully verified image .*: 3 blob\(s\) match their digests; 1 of 1 layer\(s\) extracted/);
+  // Change a file in the extracted layer (its bytes rewritten as they were): pods run on that tree,
+  // and verify says which layer changed, though every blob still matches.
+  const [layerAlg, layerHex] = storeFiles(dir, 'layers')[0]!.split(':') as [string, string];
+  const rootfs = path.join(dir, 'cas', 'layers', layerAlg, layerHex, 'rootfs');
+  const shell = path.join(rootfs, 'bin', 'busybox');
+  const shellBytes = fs.readFileSync(shell);
+  await new Promise((resolve) => setTimeout(resolve, 20)); // one tick of the kernel's coarse file clock
+  fs.writeFileSync(shell, shellBytes);
+  const changed = await runRkt(dir, ['image', 'verify', id]);
+  assert.equal(changed.status, 254, changed.stdout);
+  assert.match(changed.stderr, new RegExp(`the extracted layer ${rootfs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was changed after extraction`));
+  assert.doesNotMatch(changed.stderr, /blob .* has digest/, 'the blobs themselves are intact');
   // Flip a byte of the layer blob: verify says which blob, and fails.
   const layer = storeFiles(dir, 'blobs').map((d) => path.join(dir, 'cas', 'blobs', ...d.split(':'))).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0]!;
   const bytes = fs.readFileSync(layer);

@@ -22,7 +22,7 @@ export function registerImageInspect(image: Command): void {
   addGlobalOptions(
     image
       .command('verify')
-      .description('Verify stored images: re-hash every blob against its digest and size')
+      .description('Verify stored images: re-hash every blob, and check extracted layer trees against their seals')
       .argument('<image...>', 'image IDs or names'),
     true,
   ).action(async (images: string[], _options: unknown, command: Command) => {
