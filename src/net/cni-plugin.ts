@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RktError } from '../errors/rkt-error.js';
+import { spawnError } from '../sys/spawn-error.js';
 import { cniErrorSchema } from '../schema/cni.js';
 import { parseCniResult, type CniResult } from './cni-result.js';
 
@@ -69,7 +70,8 @@ export function runCniPlugin(invocation: CniInvocation): CniResult | undefined {
       CNI_PATH: invocation.pluginDirs.join(':'),
     },
   });
-  if (child.error) throw new RktError('system', 'ERR_NET_PLUGIN_FAILED', `${where}: ${child.error.message}`);
+  const error = spawnError(child);
+  if (error) throw new RktError('system', 'ERR_NET_PLUGIN_FAILED', `${where}: ${error.message}`);
   if (child.status !== 0) {
     throw new RktError('system', 'ERR_NET_PLUGIN_FAILED', `${where} failed: ${describeFailure(child.stdout, child.stderr)}`);
   }

@@ -67,7 +67,8 @@ export function setupPodNetwork(request: PodNetworkRequest): PodNetwork {
 
 /**
  * Undoes the set-up recorded in `podDir`. Every step is tried; if any failed, the first failure is
- * thrown afterwards (the record is kept, so a later rm or gc tries again: CNI DEL is idempotent).
+ * thrown afterwards (the record and the namespace are kept, so a later rm or gc tries again: CNI
+ * DEL is idempotent).
  */
 export function teardownPodNetwork(podDir: string): void {
   const info = readNetInfo(podDir);
@@ -84,6 +85,9 @@ export function teardownPodNetwork(podDir: string): void {
   for (const net of [...info.networks].reverse()) {
     attempt(() => runCniPlugin({ command: 'DEL', network: net.name, conf: net.conf, containerId: info.containerId, netns: info.netns, ifName: net.ifName, args: net.args, pluginDirs: net.pluginDirs }));
   }
-  attempt(() => removeNetns(info.netns));
+  // The namespace goes only once every DEL has succeeded: plugins find what to undo through it
+  // (ptp removes its masquerading rules by the address it reads there), so a DEL retried without
+  // it would leave rules on the host for good.
+  if (failures.length === 0) attempt(() => removeNetns(info.netns));
   if (failures.length > 0) throw failures[0];
 }

@@ -16,6 +16,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import type { OciHook } from '../schema/oci-runtime-config.js';
 import { findStage1Helper } from '../stage1/helper-binary.js';
+import { spawnError } from '../sys/spawn-error.js';
 import { openEnterPlan } from './enter-plan-fd.js';
 
 type Runner = (hook: OciHook, input: string) => SpawnSyncReturns<Buffer>;
@@ -29,10 +30,10 @@ function runEach(hooks: readonly OciHook[], state: unknown, kind: string, run: R
   const failures: string[] = [];
   for (const hook of hooks) {
     const result = run(hook, JSON.stringify(state));
-    // a hook need not read its stdin: EPIPE on the state is no failure (as runc's Go exec ignores it)
-    if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && result.status !== null) delete result.error;
-    if (result.error || result.status !== 0) {
-      const why = result.error ? result.error.message : result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
+    // a hook need not read its stdin: EPIPE on the state is no failure
+    const error = spawnError(result);
+    if (error || result.status !== 0) {
+      const why = error ? error.message : result.signal ? `killed by ${result.signal}` : `exit status ${result.status}`;
       failures.push(`${kind} hook ${hook.path} failed: ${why}${result.stderr?.length ? `: ${result.stderr.toString().trim()}` : ''}`);
       if (untilFailure) break;
     }

@@ -219,6 +219,42 @@ test('gc cleans up after kill -9 of rkt run in the middle of its CNI set-up', as
   assertHostClean('gc of a pod whose rkt run was killed during CNI ADD');
 });
 
+test('a CNI DEL that fails keeps the pod\'s namespace for the next rm, which then removes everything', async () => {
+  const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
+  const netDir = path.join(localConfig, 'net.d');
+  fs.mkdirSync(netDir);
+  const refuse = path.join(localConfig, 'refuse-del');
+  const ipamDir = '/var/lib/cni/networks/flaky';
+  const hadIpamDir = fs.existsSync(ipamDir);
+  // A fault we cannot cause with the real plugin alone: ptp, whose DEL fails while a marker exists.
+  // ptp undoes its masquerading only through the address it finds in the namespace, so a namespace
+  // removed after a failed DEL would leave the pod's iptables rules behind for good.
+  fs.writeFileSync(path.join(netDir, 'flakyptp'), `#!/bin/sh\nif [ "$CNI_COMMAND" = DEL ] && [ -e ${refuse} ]; then echo '{"cniVersion":"0.4.0","code":999,"msg":"DEL refused by the test"}'; exit 1; fi\nexec /usr/lib/cni/ptp\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(netDir, '10-flaky.conf'), JSON.stringify({
+    cniVersion: '0.4.0', name: 'flaky', type: 'flakyptp', ipMasq: true, ipam: { type: 'host-local', subnet: '172.31.252.0/24' },
+  }));
+  const uuidFile = path.join(localConfig, 'uuid');
+  const run = await runRkt(dataDir, [`--local-config=${localConfig}`, 'run', '--insecure-options=image', '--net=flaky', `--uuid-file-save=${uuidFile}`, image('latest'), '--exec=/bin/true']);
+  assert.equal(run.status, 0, run.stderr);
+  const uuid = fs.readFileSync(uuidFile, 'utf8').trim();
+  const masquerading = () => hostNetState().nat.filter((rule) => rule.includes(uuid));
+  assert.notDeepEqual(masquerading(), [], 'the pod\'s masquerading rules are there');
+  fs.writeFileSync(refuse, '');
+  try {
+    const refused = await runRkt(dataDir, ['rm', uuid]);
+    assert.notEqual(refused.status, 0, 'rm reports the failed DEL');
+    assert.match(refused.stderr, /DEL refused by the test \[CNI error 999\]/, 'the plugin\'s own error, though it never read its input');
+    assert.ok(hostNetState().netns.some((name) => name.includes(uuid)), 'the namespace is kept for the next try');
+  } finally {
+    fs.rmSync(refuse); // even if a check failed: the data dir's gc must be able to clean up
+  }
+  const removed = await runRkt(dataDir, ['rm', uuid]);
+  assert.equal(removed.status, 0, removed.stderr);
+  assert.deepEqual(masquerading(), [], 'the retried DEL found the address and removed the rules');
+  if (!hadIpamDir) fs.rmSync(ipamDir, { recursive: true, force: true });
+  assertHostClean('rm retried after a failed CNI DEL');
+});
+
 test('a user-defined bridge network from <local-config>/net.d, with CNI_ARGS from --net=NAME:IP=…', async () => {
   const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
   fs.mkdirSync(path.join(localConfig, 'net.d'));
