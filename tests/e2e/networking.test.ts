@@ -191,18 +191,29 @@ test('gc after kill -9 of a pod on the default network with a forwarded port cle
   assertHostClean('gc of a pod killed with SIGKILL');
 });
 
-test('gc cleans up after kill -9 of rkt run in the middle of its CNI set-up', async () => {
+/**
+ * A ptp network named `name` whose plugin is a shell script of the test's, found in
+ * <local-config>/net.d as rkt searches plugins; `script(localConfig)` is the script's body. Returns
+ * the local config dir and what removes host-local's lease directory if this network made it.
+ */
+function scriptedPtpNetwork(name: string, subnet: string, script: (localConfig: string) => string): { localConfig: string; forgetLeases: () => void } {
   const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
   const netDir = path.join(localConfig, 'net.d');
   fs.mkdirSync(netDir);
-  const pidFile = path.join(localConfig, 'plugin.pid');
-  const ipamDir = '/var/lib/cni/networks/slow';
+  const ipamDir = `/var/lib/cni/networks/${name}`;
   const hadIpamDir = fs.existsSync(ipamDir);
-  // A plugin (found in net.d, as rkt searched) that does ptp's work, then hangs, as a stuck one would.
-  fs.writeFileSync(path.join(netDir, 'slowptp'), `#!/bin/sh\n/usr/lib/cni/ptp || exit\n[ "$CNI_COMMAND" = ADD ] || exit 0\necho $$ > ${pidFile}\nexec sleep 60\n`, { mode: 0o755 });
-  fs.writeFileSync(path.join(netDir, '10-slow.conf'), JSON.stringify({
-    cniVersion: '0.4.0', name: 'slow', type: 'slowptp', ipMasq: true, ipam: { type: 'host-local', subnet: '172.31.251.0/24' },
+  fs.writeFileSync(path.join(netDir, `${name}ptp`), `#!/bin/sh\n${script(localConfig)}`, { mode: 0o755 });
+  fs.writeFileSync(path.join(netDir, `10-${name}.conf`), JSON.stringify({
+    cniVersion: '0.4.0', name, type: `${name}ptp`, ipMasq: true, ipam: { type: 'host-local', subnet },
   }));
+  return { localConfig, forgetLeases: () => (hadIpamDir ? undefined : fs.rmSync(ipamDir, { recursive: true, force: true })) };
+}
+
+test('gc cleans up after kill -9 of rkt run in the middle of its CNI set-up', async () => {
+  // A plugin that does ptp's work, then hangs, as a stuck one would.
+  const pidFileOf = (localConfig: string) => path.join(localConfig, 'plugin.pid');
+  const { localConfig, forgetLeases } = scriptedPtpNetwork('slow', '172.31.251.0/24', (dir) => `/usr/lib/cni/ptp || exit\n[ "$CNI_COMMAND" = ADD ] || exit 0\necho $$ > ${pidFileOf(dir)}\nexec sleep 60\n`);
+  const pidFile = pidFileOf(localConfig);
   const child = startRkt(dataDir, [`--local-config=${localConfig}`, 'run', '--insecure-options=image', '--net=slow', image('latest')]);
   children.push(child);
   const pluginPid = await eventually('the plugin to have done its ADD', () => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) || undefined : undefined));
@@ -215,24 +226,18 @@ test('gc cleans up after kill -9 of rkt run in the middle of its CNI set-up', as
   const gc = await runRkt(dataDir, ['gc', '--grace-period=0s']);
   assert.equal(gc.status, 0, gc.stderr);
   assert.match(gc.stderr, /\(aborted prepare\) to garbage/);
-  if (!hadIpamDir) fs.rmSync(ipamDir, { recursive: true, force: true });
+  forgetLeases();
   assertHostClean('gc of a pod whose rkt run was killed during CNI ADD');
 });
 
 test('a CNI DEL that fails keeps the pod\'s namespace for the next rm, which then removes everything', async () => {
-  const localConfig = fs.mkdtempSync(path.join(dataDir, 'config-'));
-  const netDir = path.join(localConfig, 'net.d');
-  fs.mkdirSync(netDir);
-  const refuse = path.join(localConfig, 'refuse-del');
-  const ipamDir = '/var/lib/cni/networks/flaky';
-  const hadIpamDir = fs.existsSync(ipamDir);
   // A fault we cannot cause with the real plugin alone: ptp, whose DEL fails while a marker exists.
   // ptp undoes its masquerading only through the address it finds in the namespace, so a namespace
   // removed after a failed DEL would leave the pod's iptables rules behind for good.
-  fs.writeFileSync(path.join(netDir, 'flakyptp'), `#!/bin/sh\nif [ "$CNI_COMMAND" = DEL ] && [ -e ${refuse} ]; then echo '{"cniVersion":"0.4.0","code":999,"msg":"DEL refused by the test"}'; exit 1; fi\nexec /usr/lib/cni/ptp\n`, { mode: 0o755 });
-  fs.writeFileSync(path.join(netDir, '10-flaky.conf'), JSON.stringify({
-    cniVersion: '0.4.0', name: 'flaky', type: 'flakyptp', ipMasq: true, ipam: { type: 'host-local', subnet: '172.31.252.0/24' },
-  }));
+  const refuseOf = (localConfig: string) => path.join(localConfig, 'refuse-del');
+  const { localConfig, forgetLeases } = scriptedPtpNetwork('flaky', '172.31.252.0/24', (dir) =>
+    `if [ "$CNI_COMMAND" = DEL ] && [ -e ${refuseOf(dir)} ]; then echo '{"cniVersion":"0.4.0","code":999,"msg":"DEL refused by the test"}'; exit 1; fi\nexec /usr/lib/cni/ptp\n`);
+  const refuse = refuseOf(localConfig);
   const uuidFile = path.join(localConfig, 'uuid');
   const run = await runRkt(dataDir, [`--local-config=${localConfig}`, 'run', '--insecure-options=image', '--net=flaky', `--uuid-file-save=${uuidFile}`, image('latest'), '--exec=/bin/true']);
   assert.equal(run.status, 0, run.stderr);
@@ -251,7 +256,7 @@ test('a CNI DEL that fails keeps the pod\'s namespace for the next rm, which the
   const removed = await runRkt(dataDir, ['rm', uuid]);
   assert.equal(removed.status, 0, removed.stderr);
   assert.deepEqual(masquerading(), [], 'the retried DEL found the address and removed the rules');
-  if (!hadIpamDir) fs.rmSync(ipamDir, { recursive: true, force: true });
+  forgetLeases();
   assertHostClean('rm retried after a failed CNI DEL');
 });
 
