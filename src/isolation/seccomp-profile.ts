@@ -103,6 +103,13 @@ function seccompError(message: string): RktError {
   return new RktError('usage', 'ERR_SECCOMP_INVALID', message, { hint: 'e.g. --seccomp=mode=remove,errno=ENOTSUP,chmod,fchmod (see docs/isolation.md)' });
 }
 
+/** A seccomp isolator from elsewhere (an appc image's): its errno known, at least one call named. */
+export function checkSeccompIsolator(where: string, isolator: SeccompIsolator): SeccompIsolator {
+  if (isolator.errno !== undefined && !(isolator.errno in ERRNOS)) throw seccompError(`${where}: unknown errno "${isolator.errno}"`);
+  if (isolator.names.length === 0) throw seccompError(`${where}: no system call given`);
+  return isolator;
+}
+
 /** `--seccomp mode=retain|remove[,errno=NAME],SYSCALL,...` */
 export function parseSeccompFlag(text: string): SeccompIsolator {
   const words = text.split(',').map((word) => word.trim()).filter((word) => word !== '');

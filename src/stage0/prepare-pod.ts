@@ -226,8 +226,10 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
   const inherited = request.inheritEnv ? Object.entries(process.env).map(([name, value]) => `${name}=${value ?? ''}`) : undefined;
 
   const apps: SpecApp[] = [];
+  const warnings: string[] = [];
   for (const request_ of request.apps) {
     const resolved = await resolveApp(request_, {
+      warn: (message) => warnings.push(message),
       dataDir: request.dataDir, podEnv: request.setEnv,
       ...(fileEnv ? { fileEnv } : {}), ...(inherited ? { inherited } : {}),
       pullPolicy: request.pullPolicy ?? 'new',
@@ -261,7 +263,6 @@ export async function preparePod(request: PodRequest): Promise<PreparedPod> {
   try {
     if (request.uuidFileSave !== undefined) fs.writeFileSync(request.uuidFileSave, `${pod.uuid}\n`, { mode: 0o644 });
     const files = podPaths(pod.path);
-    const warnings: string[] = [];
     fs.writeFileSync(files.manifest, JSON.stringify(newPodManifest(apps.map(manifestApp), volumes.map(manifestVolume), ports.map(manifestPort), request.podAnnotations)), { mode: 0o640 });
     fs.writeFileSync(files.created, '');
     fs.mkdirSync(files.statusDir, { mode: 0o750 });

@@ -12,6 +12,7 @@ import { imagePortsFromExposed, type ImagePort } from '../net/port-flags.js';
 import { ImageIndex } from '../store/image-index.js';
 import { loadStoredImage } from '../store/stored-image.js';
 import { appArgv, appEnvironment, appWorkingDirectory } from './app-exec.js';
+import { imageIsolators } from './appc-isolators.js';
 import { fetchImage, type FetchedImage, type PullPolicy } from './fetch-image.js';
 import { extractLayers, type BlobProgress } from './import-image.js';
 import { isAppcRecord } from '../schema/media-types.js';
@@ -41,7 +42,7 @@ export interface AppRequest {
   isolators?: AppIsolators;
 }
 
-/** rkt's per-app isolators, from the command line (`--caps-retain`, `--memory`, ...). */
+/** rkt's per-app isolators, from the command line (`--caps-retain`, `--memory`, ...) and an appc image's manifest. */
 export interface AppIsolators {
   capabilities?: CapabilityIsolator;
   seccomp?: SeccompIsolator;
@@ -112,6 +113,8 @@ export interface ResolveAppOptions {
   pullPolicy: PullPolicy;
   onProgress?: (progress: BlobProgress) => void;
   registry?: RegistryAccess;
+  /** Told what the image asks for that is not applied (an appc image's isolators rkt does not implement). */
+  warn?: (message: string) => void;
 }
 
 function parseGids(text: string): number[] {
@@ -217,6 +220,8 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
   };
   const imageUser = app ? `${app.user}:${app.group}` : undefined;
   const user = await resolveImageUser(layerDirs, userSpec(imageUser, request), { imageName: request.image });
+  const fromImage = imageIsolators(fetched.record.name, app?.isolators ?? []);
+  for (const isolator of fromImage.ignored) options.warn?.(`app "${name}": image isolator ${isolator} is ignored`);
   const groups = request.supplementaryGids !== undefined ? parseGids(request.supplementaryGids) : (app?.supplementaryGIDs ?? user.additionalGids ?? []);
   return {
     name,
@@ -238,7 +243,8 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
     annotations: parsePairs(request.annotations, '--annotation'),
     userAnnotations: parsePairs(request.userAnnotations, '--user-annotation'),
     userLabels: parsePairs(request.userLabels, '--user-label'),
-    isolators: request.isolators ?? {},
+    // the command line's isolators replace the image's of the same kind, as rkt's did
+    isolators: { ...fromImage.isolators, ...request.isolators },
     ports: (app?.ports ?? []).map((port) => ({ name: port.name, port: port.port, protocol: port.protocol })),
     ...(app?.eventHandlers?.length ? { eventHandlers: app.eventHandlers } : {}),
   };
