@@ -19,6 +19,8 @@ export interface PodManifestApp {
     supplementaryGIDs?: number[];
     workingDirectory: string;
     environment: NameValue[];
+    /** appc's form of the isolators the app runs with (image's and flags'), when it has any. */
+    isolators?: { name: string; value: unknown }[];
   };
   readOnlyRootFS?: boolean;
   mounts: { volume: string; path: string }[];

@@ -30,7 +30,7 @@ const appSchema = z.strictObject({
   supplementaryGIDs: z.optional(z.array(z.int().check(z.minimum(0), z.maximum(4294967294)))),
   workingDirectory: z.optional(z.string()),
   environment: z.optional(z.array(nameValue)),
-  isolators: z.optional(z.array(z.unknown()).check(z.maxLength(0, 'are not supported in --pod-manifest yet; use run\'s isolator flags'))),
+  isolators: z.optional(z.array(z.strictObject({ name: z.string(), value: z.unknown() }))),
 });
 
 export const appcPodAppSchema = z.strictObject({

@@ -4,7 +4,7 @@ import { imageIsolators } from './appc-isolators.js';
 
 describe('imageIsolators', () => {
   it('maps the isolators rkt applied to the flags\' meaning', () => {
-    const { isolators, ignored } = imageIsolators('example.com/app', [
+    const { isolators, ignored } = imageIsolators('image example.com/app', [
       { name: 'resource/memory', value: { request: '32Mi', limit: '64Mi' } },
       { name: 'resource/cpu', value: { limit: '500m' } },
       { name: 'os/linux/capabilities-retain-set', value: { set: ['CAP_NET_BIND_SERVICE', 'chown'] } },
@@ -25,7 +25,7 @@ describe('imageIsolators', () => {
   });
 
   it('names what it does not apply', () => {
-    const { isolators, ignored } = imageIsolators('example.com/app', [
+    const { isolators, ignored } = imageIsolators('image example.com/app', [
       { name: 'resource/network-bandwidth', value: { limit: '1G' } },
       { name: 'resource/memory', value: { request: '32Mi' } },
       { name: 'os/linux/no-new-privileges', value: false },
@@ -48,7 +48,7 @@ describe('imageIsolators', () => {
       [{ name: 'os/linux/oom-score-adj', value: 2000 }, /from -1000 to 1000, not 2000/],
       [{ name: 'os/linux/no-new-privileges', value: 'yes' }, /must be true or false/],
     ] as const) {
-      assert.throws(() => imageIsolators('example.com/app', [isolator]), (error: Error & { code?: string }) => {
+      assert.throws(() => imageIsolators('image example.com/app', [isolator]), (error: Error & { code?: string }) => {
         assert.equal(error.code, 'ERR_IMAGE_ISOLATOR_INVALID');
         assert.match(error.message, /^image example\.com\/app: isolator /);
         assert.match(error.message, message);
@@ -58,11 +58,11 @@ describe('imageIsolators', () => {
   });
 
   it('refuses two capabilities or two seccomp isolators, as appc does', () => {
-    assert.throws(() => imageIsolators('i', [
+    assert.throws(() => imageIsolators('image i', [
       { name: 'os/linux/capabilities-retain-set', value: { set: ['CAP_CHOWN'] } },
       { name: 'os/linux/capabilities-remove-set', value: { set: ['CAP_KILL'] } },
     ]), /only one capabilities isolator/);
-    assert.throws(() => imageIsolators('i', [
+    assert.throws(() => imageIsolators('image i', [
       { name: 'os/linux/seccomp-retain-set', value: { set: ['read'] } },
       { name: 'os/linux/seccomp-remove-set', value: { set: ['chmod'] } },
     ]), /only one seccomp isolator/);

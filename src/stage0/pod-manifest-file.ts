@@ -12,6 +12,7 @@ import type { NameValue } from '../pod/pod-manifest.js';
 import { appcPodManifestSchema, type AppcPodManifest, type AppcVolume } from '../schema/appc-pod-manifest.js';
 import { parseJsonDocument } from '../schema/parse-json-document.js';
 import { ImageIndex } from '../store/image-index.js';
+import { imageIsolators } from './appc-isolators.js';
 import { checkMountTarget, type Volume } from './pod-volumes.js';
 import type { AppRequest } from './resolve-app.js';
 import { formatImageId, resolveStoredImage } from './resolve-stored-image.js';
@@ -135,8 +136,12 @@ export async function loadPodManifest(file: string, dataDir: string): Promise<Po
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalid(file, `field ${field}.app.environment.${j}.name: "${name}" is not a variable name`);
         return `${name}=${value}`;
       });
+      // as the flags would give them: they replace the image's isolators of the same kinds
+      const isolators = imageIsolators(`pod manifest ${file}: field ${field}.app`, app.app?.isolators ?? []);
+      if (isolators.ignored.length > 0) throw invalid(file, `field ${field}.app.isolators: not applied by rkt: ${isolators.ignored.join('; ')}`);
       return {
         image: storedImageId(file, index, app.image, `${field}.image`),
+        ...(Object.keys(isolators.isolators).length > 0 ? { isolators: isolators.isolators } : {}),
         name: app.name,
         ...(exec ? { exec: exec[0]!, args: exec.slice(1) } : {}),
         ...(app.app?.user !== undefined ? { user: app.app.user } : {}),

@@ -14,6 +14,7 @@ import { newPodManifest, type NameValue, type PodManifestApp, type PodManifestPo
 import { podPaths } from '../pod/pod-paths.js';
 import { PodStore, type LockedPod } from '../pod/pod-store.js';
 import { parseEnvFile } from './app-exec.js';
+import { appcIsolatorList } from './appc-isolators.js';
 import { checkUniqueVolumes, mergeMounts, parseMountFlag, parseVolumeFlag, resolveAppMounts, type AppMount, type Volume } from './pod-volumes.js';
 import { withStoreInUse } from '../store/store-lock.js';
 import type { PullPolicy } from './fetch-image.js';
@@ -162,6 +163,7 @@ function manifestApp(app: SpecApp): PodManifestApp {
         const eq = entry.indexOf('=');
         return { name: entry.slice(0, eq), value: entry.slice(eq + 1) };
       }),
+      ...(appcIsolatorList(app.isolators).length > 0 ? { isolators: appcIsolatorList(app.isolators) } : {}),
     },
     ...(app.readonlyRootfs ? { readOnlyRootFS: true } : {}),
     mounts: app.mounts.map((mount) => ({ volume: mount.volume, path: mount.target })),

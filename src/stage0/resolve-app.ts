@@ -220,7 +220,7 @@ async function resolveAppcApp(request: AppRequest, options: ResolveAppOptions, f
   };
   const imageUser = app ? `${app.user}:${app.group}` : undefined;
   const user = await resolveImageUser(layerDirs, userSpec(imageUser, request), { imageName: request.image });
-  const fromImage = imageIsolators(fetched.record.name, app?.isolators ?? []);
+  const fromImage = imageIsolators(`image ${fetched.record.name}`, app?.isolators ?? []);
   for (const isolator of fromImage.ignored) options.warn?.(`app "${name}": image isolator ${isolator} is ignored`);
   const groups = request.supplementaryGids !== undefined ? parseGids(request.supplementaryGids) : (app?.supplementaryGIDs ?? user.additionalGids ?? []);
   return {

@@ -140,3 +140,35 @@ test('--mount before the first image applies to every app; an app\'s own mount o
   assert.match(result.stdout, /^shared$/m, 'reader sees the pod-wide volume');
   assert.match(result.stdout, /^0$/m, 'other has its own, empty volume at /v');
 });
+
+test('the pod manifest records each app\'s isolators, and --pod-manifest applies them as the flags would', async () => {
+  // run with flags: cat-manifest shows them in appc's form
+  const uuidFile = path.join(dataDir, 'uuid-flags');
+  const flagged = await runRkt(dataDir, ['run', '--insecure-options=image', `--uuid-file-save=${uuidFile}`, image(), '--exec=/bin/true', '--memory=48Mi', '--caps-retain=CAP_CHOWN', '--oom-score-adj=200']);
+  assert.equal(flagged.status, 0, flagged.stderr);
+  const recorded = await runRkt(dataDir, ['cat-manifest', '--pretty-print=false', fs.readFileSync(uuidFile, 'utf8').trim()]);
+  assert.equal(recorded.status, 0, recorded.stderr);
+  const app = (JSON.parse(recorded.stdout) as { apps: { app: { isolators?: unknown[] } }[] }).apps[0]!.app;
+  assert.deepEqual(app.isolators, [
+    { name: 'resource/memory', value: { limit: String(48 * 2 ** 20) } },
+    { name: 'os/linux/capabilities-retain-set', value: { set: ['CAP_CHOWN'] } },
+    { name: 'os/linux/oom-score-adj', value: 200 },
+  ]);
+
+  // those isolators given back in a manifest: the same isolation, seen from inside
+  const file = writeManifest('isolated', podManifest([{
+    name: 'isolated',
+    image: { id: imageId },
+    app: { exec: ['/bin/sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /proc/self/oom_score_adj; grep CapBnd /proc/self/status'], isolators: app.isolators },
+  }]));
+  const run = await runRkt(dataDir, ['run', '--insecure-options=image', `--pod-manifest=${file}`]);
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, `${48 * 2 ** 20}\n200\nCapBnd:\t0000000000000001\n`);
+
+  const unsupported = writeManifest('unsupported-isolator', podManifest([{
+    name: 'x', image: { id: imageId }, app: { isolators: [{ name: 'resource/network-bandwidth', value: { limit: '1G' } }] },
+  }]));
+  const refused = await runRkt(dataDir, ['run', '--insecure-options=image', `--pod-manifest=${unsupported}`]);
+  assert.equal(refused.status, 254);
+  assert.match(refused.stderr, /field apps\.0\.app\.isolators: not applied by rkt: resource\/network-bandwidth/);
+});
