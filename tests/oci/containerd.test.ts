@@ -230,9 +230,20 @@ test('ctr task exec --user 65534 --cwd /tmp: the user and working directory from
   assert.equal((await ctr('containers', 'delete', 'users')).status, 0);
 });
 
+/** The window size of process PID's terminal (its stdin) is ctr's 40x120, seen from the host. */
+async function resized(pid: number): Promise<boolean> {
+  const size = await runCommand('stty', ['-F', `/proc/${pid}/fd/0`, 'size']);
+  return size.status === 0 && size.stdout.trim() === '40 120';
+}
+
 test('ctr run -t and ctr task exec -t: the shim\'s console socket gets the pty; typing reaches the program, its size follows ctr\'s terminal', async () => {
   started.push('tty');
-  const runState = async () => (await runCommand(RKT_OCI, ['--root', path.join(runcRoot, NAMESPACE), 'state', 'tty'])).stdout.includes('"running"');
+  // Ready once containerd has resized the pty, which ctr asks for after the task starts: typing
+  // earlier would let the probe report the size before it (0x0 on a loaded machine).
+  const runState = async () => {
+    const state = await runCommand(RKT_OCI, ['--root', path.join(runcRoot, NAMESPACE), 'state', 'tty']);
+    return state.stdout.includes('"running"') && (await resized((JSON.parse(state.stdout) as { pid: number }).pid));
+  };
   const run = await ctrOnTerminal(['run', '-t', '--rm', '--runtime', 'io.containerd.runc.v2', '--runc-binary', RKT_OCI, '--runc-root', runcRoot, IMAGE, 'tty', '/bin/probe', '--read-line'], runState, 'hello ctr\n');
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
   assert.match(run.stdout, /^hello ctr\r+\n/, 'the container\'s terminal echoed what was typed');
@@ -243,7 +254,10 @@ test('ctr run -t and ctr task exec -t: the shim\'s console socket gets the pty; 
   assert.deepEqual(report.fds, [0, 1, 2]);
 
   assert.equal((await ctrRun('ttyexec', IMAGE, ['-d'], ['/bin/probe', 'sleep', '60'])).status, 0);
-  const twoProcesses = async () => (await ctr('task', 'ps', 'ttyexec')).stdout.trim().split('\n').length > 2;
+  const twoProcesses = async () => {
+    const pids = (await ctr('task', 'ps', 'ttyexec')).stdout.trim().split('\n').slice(1).map((line) => Number(line.trim().split(/\s+/)[0]));
+    return pids.length > 1 && (await resized(Math.max(...pids)));
+  };
   const exec = await ctrOnTerminal(['task', 'exec', '-t', '--exec-id', 't1', 'ttyexec', '/bin/probe', '--read-line'], twoProcesses, 'hello exec\n');
   assert.equal(exec.status, 0, `${exec.stdout}\n${exec.stderr}`);
   const execReport = parseProbeReport(exec.stdout);
