@@ -158,14 +158,10 @@ struct app hook_process(const struct app *owner, int hook)
 	p.gid = h->gid;
 	p.groups = h->groups;
 	p.ngroups = h->ngroups;
-	p.caps_effective = h->caps_effective;
-	p.caps_permitted = h->caps_permitted;
-	p.caps_inheritable = h->caps_inheritable;
-	p.caps_ambient = h->caps_ambient;
-	p.have_caps_effective = h->have_caps_effective;
-	p.have_caps_permitted = h->have_caps_permitted;
-	p.have_caps_inheritable = h->have_caps_inheritable;
-	p.have_caps_ambient = h->have_caps_ambient;
+	for (int k = CAPS_EFFECTIVE; k < NCAPS; k++) { /* the bounding set stays the app's */
+		p.caps[k] = h->caps[k];
+		p.have_caps[k] = h->have_caps[k];
+	}
 	p.wait_fifo = NULL; /* a hook never waits for an OCI start, holds no console, is never paused */
 	p.wait_fd = -1;
 	p.console_fd = -1;

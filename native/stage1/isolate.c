@@ -86,6 +86,7 @@ void isolate_open_cgroups(struct plan *pl)
 	}
 }
 
+/* while still root (raising a hard limit needs CAP_SYS_RESOURCE); the plan has them in order */
 void isolate_rlimits(const struct app *a)
 {
 	for (size_t i = 0; i < a->nrlimits; i++) {
@@ -258,14 +259,19 @@ void isolate_oom_score_adj(const struct app *a)
 	close(fd);
 }
 
-/* while still root (raising a hard limit needs CAP_SYS_RESOURCE); the plan has them in order */
+/* the capability set k, or otherwise if the plan has none */
+static uint64_t caps_or(const struct app *a, int k, uint64_t otherwise)
+{
+	return a->have_caps[k] ? a->caps[k] : otherwise;
+}
+
 /* while still root, with CAP_SETPCAP: drop every capability the bounding set must not have */
 void isolate_bounding_set(const struct app *a)
 {
-	if (!a->have_caps_bounding)
+	if (!a->have_caps[CAPS_BOUNDING])
 		return;
 	for (int cap = 0; cap < 64; cap++) {
-		if (a->caps_bounding & (1ULL << cap))
+		if (a->caps[CAPS_BOUNDING] & (1ULL << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL) /* past the kernel's last capability */
@@ -274,8 +280,8 @@ void isolate_bounding_set(const struct app *a)
 		}
 	}
 	/* so that permitted capabilities survive setuid to a non-zero uid, when some are wanted */
-	if (a->have_caps_effective &&
-	    (a->caps_effective | (a->have_caps_permitted ? a->caps_permitted : 0)) && a->uid != 0 &&
+	if (a->have_caps[CAPS_EFFECTIVE] &&
+	    (a->caps[CAPS_EFFECTIVE] | caps_or(a, CAPS_PERMITTED, 0)) && a->uid != 0 &&
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die("prctl", "PR_SET_KEEPCAPS", errno);
 }
@@ -286,14 +292,14 @@ void isolate_capabilities(const struct app *a)
 	struct rkt_cap_header hdr = {RKT_CAP_VERSION_3, 0};
 	struct rkt_cap_data data[2];
 
-	if (!a->have_caps_effective)
+	if (!a->have_caps[CAPS_EFFECTIVE])
 		return;
-	uint64_t permitted = a->have_caps_permitted ? a->caps_permitted : a->caps_effective;
-	uint64_t inheritable = a->have_caps_inheritable ? a->caps_inheritable : 0;
+	uint64_t permitted = caps_or(a, CAPS_PERMITTED, a->caps[CAPS_EFFECTIVE]);
+	uint64_t inheritable = caps_or(a, CAPS_INHERITABLE, 0);
 
 	memset(data, 0, sizeof data);
 	for (int i = 0; i < 2; i++) {
-		data[i].effective = (uint32_t)(a->caps_effective >> (32 * i));
+		data[i].effective = (uint32_t)(a->caps[CAPS_EFFECTIVE] >> (32 * i));
 		data[i].permitted = (uint32_t)(permitted >> (32 * i));
 		data[i].inheritable = (uint32_t)(inheritable >> (32 * i));
 	}
@@ -302,8 +308,8 @@ void isolate_capabilities(const struct app *a)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die("prctl", "PR_CAP_AMBIENT_CLEAR_ALL", errno);
 	/* each ambient capability must be permitted and inheritable already (EPERM otherwise) */
-	for (int cap = 0; cap < 64 && a->have_caps_ambient; cap++)
-		if ((a->caps_ambient & (1ULL << cap)) &&
+	for (int cap = 0; cap < 64 && a->have_caps[CAPS_AMBIENT]; cap++)
+		if ((a->caps[CAPS_AMBIENT] & (1ULL << cap)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			die("prctl", "PR_CAP_AMBIENT_RAISE", errno);
 }

@@ -82,6 +82,9 @@ struct sysctl_entry {
 	char *path, *value;
 };
 
+/* an app's capability sets, in struct app's caps[] */
+enum { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMBIENT, NCAPS };
+
 struct app {
 	char *name, *root, *exec, *cwd;
 	char **argv;          /* NULL-terminated */
@@ -96,9 +99,8 @@ struct app {
 	int unshare_flags;    /* `unshare mount,cgroup`: CLONE_NEWNS, CLONE_NEWCGROUP */
 	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
 	unsigned long log_max;
-	uint64_t caps_bounding, caps_effective, caps_permitted, caps_inheritable, caps_ambient;
-	int have_caps_bounding, have_caps_effective, have_caps_permitted, have_caps_inheritable,
-	    have_caps_ambient;
+	uint64_t caps[NCAPS]; /* `caps-bounding`, `caps-effective` ... */
+	int have_caps[NCAPS];
 	struct rlimit_entry *rlimits; /* `rlimit NAME SOFT HARD`, set before ids change */
 	size_t nrlimits;
 	char *wait_fifo;        /* `wait-fifo PATH`: block before the seal until a byte arrives */
