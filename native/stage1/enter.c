@@ -135,9 +135,7 @@ int enter_main(const char *plan_file)
 	}
 
 	snprintf(proc, sizeof proc, "/proc/%d", (int)pl.enter_pid);
-	dirfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		die("open", proc, errno);
+	dirfd = open_dir(AT_FDCWD, proc);
 	check_target(dirfd, &pl, proc);
 	userfd = check_user_ns(dirfd, &pl, proc);
 	for (size_t i = 0; i < NNS; i++) {
@@ -147,9 +145,7 @@ int enter_main(const char *plan_file)
 			die("open", name, errno);
 	}
 	/* the app's root as the app sees it, in its own mount namespace */
-	rootfd = openat(dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		die("open", "root", errno);
+	rootfd = open_dir(dirfd, "root");
 	close(dirfd);
 
 	/* the cgroups first, with host paths; the child inherits them */

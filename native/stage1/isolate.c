@@ -52,7 +52,7 @@ static int open_fifo(const char *path)
 }
 
 /* one byte from a FIFO, blocking */
-static void read_fifo_byte(int fd, const char *path)
+static char read_fifo_byte(int fd, const char *path)
 {
 	char byte;
 	ssize_t n;
@@ -62,6 +62,7 @@ static void read_fifo_byte(int fd, const char *path)
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		die("read", path, n < 0 ? errno : EIO);
+	return byte;
 }
 
 void isolate_open_cgroups(struct plan *pl)
@@ -133,17 +134,12 @@ static char *read_state_line(int fd, const char *path, size_t *len)
 {
 	size_t cap = 4096;
 	char *buf = malloc(cap);
-	ssize_t n;
 
 	*len = 0;
 	for (;;) {
 		if (!buf)
 			die("read", path, ENOMEM);
-		do
-			n = read(fd, buf + *len, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
-			die("read", path, n < 0 ? errno : EIO);
+		buf[*len] = read_fifo_byte(fd, path);
 		if (buf[*len] == '\n')
 			return buf;
 		if (++*len == cap) {

@@ -131,9 +131,7 @@ static void make_inside_userns(struct plan *pl)
 		exit(EXIT_HELPER);
 	}
 	snprintf(path, sizeof path, "/proc/%d", (int)pid);
-	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		die("open", path, errno);
+	dirfd = open_dir(AT_FDCWD, path);
 	if (pl->ns_flags & CLONE_NEWUSER) {
 		userns_write_maps(pid, pl);
 	} else if (pl->nuid_map && !userns_same_maps(dirfd, pl)) {

@@ -207,6 +207,7 @@ void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUI
 _Noreturn void pod_main(struct plan *plan, int report_fd);
 
 /* rootfs.c */
+int open_dir(int dirfd, const char *path);    /* an O_PATH directory fd, or die("open", path) */
 void rootfs_setup(const struct plan *plan);   /* bind root, run ops (cwd unchanged) */
 void rootfs_pivot(const struct plan *plan);   /* pivot_root into the root, chdir("/") */
 

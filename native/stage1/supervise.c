@@ -99,9 +99,7 @@ static pid_t start_app(const struct plan *pl, struct app *a, int held, mode_t ap
 		if (pipe2(hold, O_CLOEXEC) < 0)
 			die("pipe", a->name, errno);
 		a->hold_fd = hold[0];
-		a->root_fd = open(pl->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (a->root_fd < 0)
-			die("open", pl->root, errno);
+		a->root_fd = open_dir(AT_FDCWD, pl->root);
 	}
 	applog_pipes(log, a->name);
 	pid = fork();
