@@ -64,6 +64,13 @@ void close_fds_except(int keep)
 	close_fds_keeping(&keep, 1);
 }
 
+void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void signals_reset(void)
 {
 	struct sigaction sa;
@@ -201,9 +208,8 @@ static void run_pre_start(const struct app *a)
 		isolate_seal(&h);
 		exec_program(&h);
 	}
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid", a->name, errno);
+	if (RETRY_EINTR(waitpid(pid, &ws, 0)) < 0)
+		die("waitpid", a->name, errno);
 	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		return;
 	if (WIFEXITED(ws))

@@ -173,8 +173,7 @@ int enter_main(const char *plan_file)
 	/* the pod's user namespace last: once in it, those the host's owns (PID, cgroup, a CNI
 	 * network namespace) could no longer be entered (namespaces.c) */
 	userns_join(userfd);
-	if (userfd >= 0)
-		close(userfd);
+	close_fd(&userfd);
 	/* setns(mnt) moved us to the namespace's root; app_exec chroots into "." */
 	if (fchdir(rootfd) < 0)
 		die("chdir", "root", errno);
@@ -193,7 +192,6 @@ int enter_main(const char *plan_file)
 		app_exec(a, report[1], um, &nolog);
 	}
 	close(report[1]);
-	if (a->console_fd >= 0) /* the child sends the pty's master; ours is not needed */
-		close(a->console_fd);
+	close_fd(&a->console_fd); /* the child sends the pty's master; ours is not needed */
 	return finish_child(child, &set, report[0]);
 }

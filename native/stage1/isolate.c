@@ -57,9 +57,7 @@ static char read_fifo_byte(int fd, const char *path)
 	char byte;
 	ssize_t n;
 
-	do
-		n = read(fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
+	n = RETRY_EINTR(read(fd, &byte, 1));
 	if (n != 1)
 		die("read", path, n < 0 ? errno : EIO);
 	return byte;
@@ -113,15 +111,11 @@ static void tell_pid1(int report_fd, const char *what)
 void isolate_hold(const struct app *a, int report_fd)
 {
 	char c;
-	ssize_t n;
 
 	if (a->hold_fd < 0)
 		return;
 	tell_pid1(report_fd, "paused");
-	do
-		n = read(a->hold_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1) /* PID 1 is gone */
+	if (RETRY_EINTR(read(a->hold_fd, &c, 1)) != 1) /* PID 1 is gone */
 		_exit(EXIT_HELPER);
 	if (fchdir(a->root_fd) < 0 || chroot(".") < 0)
 		die("chroot", "/", errno);

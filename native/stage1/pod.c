@@ -110,8 +110,7 @@ _Noreturn void pod_main(struct plan *pl, int report_fd)
 	if (net)
 		loopback_up();
 	write_sysctls(pl, sysctl_fd);
-	if (sysctl_fd >= 0)
-		close(sysctl_fd);
+	close_fd(&sysctl_fd);
 	/* a console that went away must give EPIPE on our writes, not kill the supervisor */
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);

@@ -26,6 +26,10 @@
 #define PLAN_VERSION 1
 #define EXIT_HELPER  254
 
+/* expr, a call that returns -1 on failure, made again for as long as a signal interrupts it */
+#define RETRY_EINTR(expr) \
+	({ long r_; do r_ = (long)(expr); while (r_ == -1 && errno == EINTR); r_; })
+
 /* mount OPTIONS */
 #define OPT_MKDIR    0x1
 #define OPT_MKFILE   0x2
@@ -200,6 +204,7 @@ void fail_send(int fd, const struct failure *f);
 /* app.c: process hygiene shared by the outer process, PID 1 and the app child */
 void close_fds_except(int keep);              /* every fd above 2 but keep (-1: none) */
 void close_fds_keeping(int *keep, size_t n);  /* every fd above 2 but those (sorts keep) */
+void close_fd(int *fd);                       /* close *fd if open; it is -1 after */
 void signals_reset(void);                     /* all dispositions to SIG_DFL */
 void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 
