@@ -64,6 +64,13 @@ void close_fds_except(int keep)
 	close_fds_keeping(&keep, 1);
 }
 
+void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void signals_reset(void)
 {
 	struct sigaction sa;
@@ -158,14 +165,10 @@ struct app hook_process(const struct app *owner, int hook)
 	p.gid = h->gid;
 	p.groups = h->groups;
 	p.ngroups = h->ngroups;
-	p.caps_effective = h->caps_effective;
-	p.caps_permitted = h->caps_permitted;
-	p.caps_inheritable = h->caps_inheritable;
-	p.caps_ambient = h->caps_ambient;
-	p.have_caps_effective = h->have_caps_effective;
-	p.have_caps_permitted = h->have_caps_permitted;
-	p.have_caps_inheritable = h->have_caps_inheritable;
-	p.have_caps_ambient = h->have_caps_ambient;
+	for (int k = CAPS_EFFECTIVE; k < NCAPS; k++) { /* the bounding set stays the app's */
+		p.caps[k] = h->caps[k];
+		p.have_caps[k] = h->have_caps[k];
+	}
 	p.wait_fifo = NULL; /* a hook never waits for an OCI start, holds no console, is never paused */
 	p.wait_fd = -1;
 	p.console_fd = -1;
@@ -205,9 +208,8 @@ static void run_pre_start(const struct app *a)
 		isolate_seal(&h);
 		exec_program(&h);
 	}
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid", a->name, errno);
+	if (RETRY_EINTR(waitpid(pid, &ws, 0)) < 0)
+		die("waitpid", a->name, errno);
 	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		return;
 	if (WIFEXITED(ws))

@@ -55,8 +55,7 @@ void applog_pipes(struct applog *l, const char *name)
 		int p[2];
 
 		/* a post-stop hook's new pipes replace the app's, which a process it left may hold */
-		if (l->rd[s] >= 0)
-			close(l->rd[s]);
+		close_fd(&l->rd[s]);
 		if (pipe2(p, O_CLOEXEC) < 0)
 			die("pipe", name, errno);
 		l->rd[s] = p[0];
@@ -67,19 +66,14 @@ void applog_pipes(struct applog *l, const char *name)
 void applog_parent(struct applog *l)
 {
 	for (int s = 0; s < 2; s++)
-		if (l->wr[s] >= 0) {
-			close(l->wr[s]);
-			l->wr[s] = -1;
-		}
+		close_fd(&l->wr[s]);
 }
 
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = RETRY_EINTR(write(fd, p, n));
 
-		if (w < 0 && errno == EINTR)
-			continue;
 		if (w <= 0)
 			return; /* console gone or disk full: deliberately dropped, see above */
 		p += w;
@@ -121,14 +115,11 @@ int applog_read(struct applog *l, int s)
 
 	if (l->rd[s] < 0)
 		return 0;
-	do
-		n = read(l->rd[s], buf, sizeof buf);
-	while (n < 0 && errno == EINTR);
+	n = RETRY_EINTR(read(l->rd[s], buf, sizeof buf));
 	if (n < 0 && errno == EAGAIN)
 		return -1;
 	if (n <= 0) { /* EOF: every writer is gone (or a read error: treated the same) */
-		close(l->rd[s]);
-		l->rd[s] = -1;
+		close_fd(&l->rd[s]);
 		return 0;
 	}
 	write_all(s == 0 ? 1 : 2, buf, (size_t)n);

@@ -25,7 +25,7 @@ void console_connect(const struct plan *pl)
 	for (size_t i = 0; i < pl->napps; i++) {
 		struct app *a = &pl->apps[i];
 		struct sockaddr_un addr;
-		int fd, rc;
+		int fd;
 
 		if (!a->console_socket)
 			continue;
@@ -37,10 +37,7 @@ void console_connect(const struct plan *pl)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			die("socket", a->console_socket, errno);
-		do
-			rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
-		while (rc < 0 && errno == EINTR);
-		if (rc < 0)
+		if (RETRY_EINTR(connect(fd, (struct sockaddr *)&addr, sizeof addr)) < 0)
 			die("console-socket", a->console_socket, errno);
 		a->console_fd = fd;
 	}
@@ -53,7 +50,6 @@ static void send_master(int sock, int master)
 	struct iovec iov = {name, sizeof name - 1};
 	struct msghdr msg;
 	struct cmsghdr *cmsg;
-	ssize_t n;
 
 	memset(&msg, 0, sizeof msg);
 	memset(control, 0, sizeof control);
@@ -66,10 +62,7 @@ static void send_master(int sock, int master)
 	cmsg->cmsg_type = SCM_RIGHTS;
 	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cmsg), &master, sizeof master);
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	if (RETRY_EINTR(sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
 		die("console-socket", "sendmsg", errno);
 }
 

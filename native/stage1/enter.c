@@ -135,9 +135,7 @@ int enter_main(const char *plan_file)
 	}
 
 	snprintf(proc, sizeof proc, "/proc/%d", (int)pl.enter_pid);
-	dirfd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		die("open", proc, errno);
+	dirfd = open_dir(AT_FDCWD, proc);
 	check_target(dirfd, &pl, proc);
 	userfd = check_user_ns(dirfd, &pl, proc);
 	for (size_t i = 0; i < NNS; i++) {
@@ -147,9 +145,7 @@ int enter_main(const char *plan_file)
 			die("open", name, errno);
 	}
 	/* the app's root as the app sees it, in its own mount namespace */
-	rootfd = openat(dirfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		die("open", "root", errno);
+	rootfd = open_dir(dirfd, "root");
 	close(dirfd);
 
 	/* the cgroups first, with host paths; the child inherits them */
@@ -177,8 +173,7 @@ int enter_main(const char *plan_file)
 	/* the pod's user namespace last: once in it, those the host's owns (PID, cgroup, a CNI
 	 * network namespace) could no longer be entered (namespaces.c) */
 	userns_join(userfd);
-	if (userfd >= 0)
-		close(userfd);
+	close_fd(&userfd);
 	/* setns(mnt) moved us to the namespace's root; app_exec chroots into "." */
 	if (fchdir(rootfd) < 0)
 		die("chdir", "root", errno);
@@ -197,7 +192,6 @@ int enter_main(const char *plan_file)
 		app_exec(a, report[1], um, &nolog);
 	}
 	close(report[1]);
-	if (a->console_fd >= 0) /* the child sends the pty's master; ours is not needed */
-		close(a->console_fd);
+	close_fd(&a->console_fd); /* the child sends the pty's master; ours is not needed */
 	return finish_child(child, &set, report[0]);
 }

@@ -117,9 +117,7 @@ int fail_receive(int fd, struct failure *f)
 {
 	ssize_t n;
 
-	do
-		n = read(fd, f, sizeof *f);
-	while (n < 0 && errno == EINTR);
+	n = RETRY_EINTR(read(fd, f, sizeof *f));
 	if (n != (ssize_t)sizeof *f)
 		return 0;
 	f->what[sizeof f->what - 1] = f->reason[sizeof f->reason - 1] = 0;

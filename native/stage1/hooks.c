@@ -58,16 +58,13 @@ static void run_hook(const struct app *a, const struct hook *h, const char *stat
 	if (pidfd < 0)
 		die("pidfd_open", h->path, errno);
 	struct pollfd p = {pidfd, POLLIN, 0};
-	do
-		ready = poll(&p, 1, h->timeout ? (int)h->timeout * 1000 : -1);
-	while (ready < 0 && errno == EINTR);
+	ready = (int)RETRY_EINTR(poll(&p, 1, h->timeout ? (int)h->timeout * 1000 : -1));
 	if (ready < 0)
 		die("poll", h->path, errno);
 	if (ready == 0)
 		kill(pid, SIGKILL);
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid", h->path, errno);
+	if (RETRY_EINTR(waitpid(pid, &ws, 0)) < 0)
+		die("waitpid", h->path, errno);
 	close(pidfd);
 	if (ready == 0) {
 		snprintf(reason, sizeof reason, "startContainer hook timed out after %lu s", h->timeout);

@@ -52,16 +52,15 @@ static int open_fifo(const char *path)
 }
 
 /* one byte from a FIFO, blocking */
-static void read_fifo_byte(int fd, const char *path)
+static char read_fifo_byte(int fd, const char *path)
 {
 	char byte;
 	ssize_t n;
 
-	do
-		n = read(fd, &byte, 1);
-	while (n < 0 && errno == EINTR);
+	n = RETRY_EINTR(read(fd, &byte, 1));
 	if (n != 1)
 		die("read", path, n < 0 ? errno : EIO);
+	return byte;
 }
 
 void isolate_open_cgroups(struct plan *pl)
@@ -86,6 +85,7 @@ void isolate_open_cgroups(struct plan *pl)
 	}
 }
 
+/* while still root (raising a hard limit needs CAP_SYS_RESOURCE); the plan has them in order */
 void isolate_rlimits(const struct app *a)
 {
 	for (size_t i = 0; i < a->nrlimits; i++) {
@@ -111,15 +111,11 @@ static void tell_pid1(int report_fd, const char *what)
 void isolate_hold(const struct app *a, int report_fd)
 {
 	char c;
-	ssize_t n;
 
 	if (a->hold_fd < 0)
 		return;
 	tell_pid1(report_fd, "paused");
-	do
-		n = read(a->hold_fd, &c, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1) /* PID 1 is gone */
+	if (RETRY_EINTR(read(a->hold_fd, &c, 1)) != 1) /* PID 1 is gone */
 		_exit(EXIT_HELPER);
 	if (fchdir(a->root_fd) < 0 || chroot(".") < 0)
 		die("chroot", "/", errno);
@@ -132,17 +128,12 @@ static char *read_state_line(int fd, const char *path, size_t *len)
 {
 	size_t cap = 4096;
 	char *buf = malloc(cap);
-	ssize_t n;
 
 	*len = 0;
 	for (;;) {
 		if (!buf)
 			die("read", path, ENOMEM);
-		do
-			n = read(fd, buf + *len, 1);
-		while (n < 0 && errno == EINTR);
-		if (n != 1)
-			die("read", path, n < 0 ? errno : EIO);
+		buf[*len] = read_fifo_byte(fd, path);
 		if (buf[*len] == '\n')
 			return buf;
 		if (++*len == cap) {
@@ -258,14 +249,19 @@ void isolate_oom_score_adj(const struct app *a)
 	close(fd);
 }
 
-/* while still root (raising a hard limit needs CAP_SYS_RESOURCE); the plan has them in order */
+/* the capability set k, or otherwise if the plan has none */
+static uint64_t caps_or(const struct app *a, int k, uint64_t otherwise)
+{
+	return a->have_caps[k] ? a->caps[k] : otherwise;
+}
+
 /* while still root, with CAP_SETPCAP: drop every capability the bounding set must not have */
 void isolate_bounding_set(const struct app *a)
 {
-	if (!a->have_caps_bounding)
+	if (!a->have_caps[CAPS_BOUNDING])
 		return;
 	for (int cap = 0; cap < 64; cap++) {
-		if (a->caps_bounding & (1ULL << cap))
+		if (a->caps[CAPS_BOUNDING] & (1ULL << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
 			if (errno == EINVAL) /* past the kernel's last capability */
@@ -274,8 +270,8 @@ void isolate_bounding_set(const struct app *a)
 		}
 	}
 	/* so that permitted capabilities survive setuid to a non-zero uid, when some are wanted */
-	if (a->have_caps_effective &&
-	    (a->caps_effective | (a->have_caps_permitted ? a->caps_permitted : 0)) && a->uid != 0 &&
+	if (a->have_caps[CAPS_EFFECTIVE] &&
+	    (a->caps[CAPS_EFFECTIVE] | caps_or(a, CAPS_PERMITTED, 0)) && a->uid != 0 &&
 	    prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		die("prctl", "PR_SET_KEEPCAPS", errno);
 }
@@ -286,14 +282,14 @@ void isolate_capabilities(const struct app *a)
 	struct rkt_cap_header hdr = {RKT_CAP_VERSION_3, 0};
 	struct rkt_cap_data data[2];
 
-	if (!a->have_caps_effective)
+	if (!a->have_caps[CAPS_EFFECTIVE])
 		return;
-	uint64_t permitted = a->have_caps_permitted ? a->caps_permitted : a->caps_effective;
-	uint64_t inheritable = a->have_caps_inheritable ? a->caps_inheritable : 0;
+	uint64_t permitted = caps_or(a, CAPS_PERMITTED, a->caps[CAPS_EFFECTIVE]);
+	uint64_t inheritable = caps_or(a, CAPS_INHERITABLE, 0);
 
 	memset(data, 0, sizeof data);
 	for (int i = 0; i < 2; i++) {
-		data[i].effective = (uint32_t)(a->caps_effective >> (32 * i));
+		data[i].effective = (uint32_t)(a->caps[CAPS_EFFECTIVE] >> (32 * i));
 		data[i].permitted = (uint32_t)(permitted >> (32 * i));
 		data[i].inheritable = (uint32_t)(inheritable >> (32 * i));
 	}
@@ -302,8 +298,8 @@ void isolate_capabilities(const struct app *a)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die("prctl", "PR_CAP_AMBIENT_CLEAR_ALL", errno);
 	/* each ambient capability must be permitted and inheritable already (EPERM otherwise) */
-	for (int cap = 0; cap < 64 && a->have_caps_ambient; cap++)
-		if ((a->caps_ambient & (1ULL << cap)) &&
+	for (int cap = 0; cap < 64 && a->have_caps[CAPS_AMBIENT]; cap++)
+		if ((a->caps[CAPS_AMBIENT] & (1ULL << cap)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
 			die("prctl", "PR_CAP_AMBIENT_RAISE", errno);
 }

@@ -42,11 +42,9 @@ static int wait_child(pid_t child, const sigset_t *set)
 {
 	for (;;) {
 		siginfo_t si;
-		int ws, sig = sigwaitinfo(set, &si);
+		int ws, sig = (int)RETRY_EINTR(sigwaitinfo(set, &si));
 		pid_t pid;
 
-		if (sig < 0 && errno == EINTR)
-			continue;
 		if (sig < 0)
 			die("sigwaitinfo", "-", errno);
 		if (sig != SIGCHLD) {
@@ -54,9 +52,7 @@ static int wait_child(pid_t child, const sigset_t *set)
 				die("kill", "-", errno);
 			continue;
 		}
-		do
-			pid = waitpid(child, &ws, WNOHANG);
-		while (pid < 0 && errno == EINTR);
+		pid = (pid_t)RETRY_EINTR(waitpid(child, &ws, WNOHANG));
 		if (pid < 0)
 			die("waitpid", "-", errno);
 		if (pid == child)

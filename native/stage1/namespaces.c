@@ -77,9 +77,8 @@ static void wait_for(pid_t pid)
 {
 	int ws;
 
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid", "-", errno);
+	if (RETRY_EINTR(waitpid(pid, &ws, 0)) < 0)
+		die("waitpid", "-", errno);
 }
 
 /* The child: in the user namespace (made by clone, or joined), it says so, waits for its maps,
@@ -131,9 +130,7 @@ static void make_inside_userns(struct plan *pl)
 		exit(EXIT_HELPER);
 	}
 	snprintf(path, sizeof path, "/proc/%d", (int)pid);
-	dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		die("open", path, errno);
+	dirfd = open_dir(AT_FDCWD, path);
 	if (pl->ns_flags & CLONE_NEWUSER) {
 		userns_write_maps(pid, pl);
 	} else if (pl->nuid_map && !userns_same_maps(dirfd, pl)) {
@@ -161,6 +158,14 @@ static void make_inside_userns(struct plan *pl)
 	wait_for(pid);
 }
 
+/* setns into the namespace held as ns_fd[k]; the fd is closed after */
+static void enter_ns(struct plan *pl, int k)
+{
+	if (setns(pl->ns_fd[k], kinds[k].flag) < 0)
+		die("setns", pl->join_path[k] ? pl->join_path[k] : kinds[k].name, errno);
+	close_fd(&pl->ns_fd[k]);
+}
+
 void ns_prepare(struct plan *pl)
 {
 	open_joined(pl);
@@ -170,14 +175,10 @@ void ns_prepare(struct plan *pl)
 		pl->apps[i].userns_fd = pl->ns_fd[NSK_USER];
 	userns_idmaps(pl);
 	/* setns and unshare of a PID namespace apply to our next child: PID 1 */
-	if (pl->ns_fd[NSK_PID] >= 0) {
-		if (setns(pl->ns_fd[NSK_PID], CLONE_NEWPID) < 0)
-			die("setns", pl->join_path[NSK_PID] ? pl->join_path[NSK_PID] : "pid", errno);
-		close(pl->ns_fd[NSK_PID]);
-		pl->ns_fd[NSK_PID] = -1;
-	} else if ((pl->ns_flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0) {
+	if (pl->ns_fd[NSK_PID] >= 0)
+		enter_ns(pl, NSK_PID);
+	else if ((pl->ns_flags & CLONE_NEWPID) && unshare(CLONE_NEWPID) < 0)
 		die("unshare", "pid", errno);
-	}
 }
 
 int ns_keep_fds(const struct plan *pl, int *fds)
@@ -196,16 +197,9 @@ void ns_enter_pod(struct plan *pl)
 {
 	static const int order[] = {NSK_CGROUP, NSK_IPC, NSK_UTS, NSK_NET, NSK_MNT};
 
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		int k = order[i];
-
-		if (pl->ns_fd[k] < 0)
-			continue;
-		if (setns(pl->ns_fd[k], kinds[k].flag) < 0)
-			die("setns", pl->join_path[k] ? pl->join_path[k] : kinds[k].name, errno);
-		close(pl->ns_fd[k]);
-		pl->ns_fd[k] = -1;
-	}
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (pl->ns_fd[order[i]] >= 0)
+			enter_ns(pl, order[i]);
 	if (unshare(pl->ns_flags & ~(CLONE_NEWPID | CLONE_NEWUSER)) < 0)
 		die("unshare", "-", errno);
 }

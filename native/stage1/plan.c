@@ -129,22 +129,24 @@ static char *abs_path(char *s)
 	return s;
 }
 
-/* Strict unsigned decimal: digits only, no sign, no blanks, at most max. */
-static unsigned long number(const char *s, unsigned long max)
+/* Strict unsigned decimal: digits only, no sign, no blanks, at most maxlen digits and max. */
+static unsigned long long decimal(const char *s, size_t maxlen, unsigned long long max)
 {
-	unsigned long v = 0;
+	unsigned long long v = 0;
 
-	if (!*s || strlen(s) > 10)
+	if (!*s || strlen(s) > maxlen)
 		bad("bad number: %s", s);
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			bad("bad number", NULL);
-		v = v * 10 + (unsigned long)(*s - '0');
+		v = v * 10 + (unsigned long long)(*s - '0');
 	}
 	if (v > max)
 		bad("number out of range", NULL);
 	return v;
 }
+
+static unsigned long number(const char *s, unsigned long max) { return decimal(s, 10, max); }
 
 /* a file mode or umask in octal digits, at most max */
 static mode_t octal(const char *s, unsigned long max)
@@ -160,26 +162,52 @@ static mode_t octal(const char *s, unsigned long max)
 /* uid/gid: 4294967295 is (uid_t)-1, which setuid and friends take as "no change" */
 static unsigned long id_number(const char *s) { return number(s, 4294967294UL); }
 
+/* the word of table that s (its first n bytes) is, or NULL */
+static const struct word *find_word(const char *s, size_t n, const struct word *table)
+{
+	while (table->name && (strlen(table->name) != n || strncmp(table->name, s, n) != 0))
+		table++;
+	return table->name ? table : NULL;
+}
+
+/* the one word of table that s is; why: the error if it is none */
+static unsigned long one_word(const char *s, const struct word *table, const char *why)
+{
+	const struct word *w = find_word(s, strlen(s), table);
+
+	if (!w)
+		bad(why, s);
+	return w->bits;
+}
+
+/* a comma-separated list of words of table, or "-" for none */
 static unsigned long words(const char *list, const struct word *table)
 {
 	unsigned long bits = 0;
-	const char *p = list;
 
 	if (strcmp(list, "-") == 0)
 		return 0;
-	for (;;) {
+	for (const char *p = list;; p++) {
 		size_t n = strcspn(p, ",");
-		const struct word *w = table;
+		const struct word *w = find_word(p, n, table);
 
-		while (w->name && (strlen(w->name) != n || strncmp(w->name, p, n) != 0))
-			w++;
-		if (!w->name)
+		if (!w)
 			bad("unknown word in list: %s", list);
 		bits |= w->bits;
-		if (!p[n])
+		p += n;
+		if (!*p)
 			return bits;
-		p += n + 1;
 	}
+}
+
+/* `lock-fd` / `error-fd N`: an open fd of the caller's, above stdin, stdout and stderr */
+static void read_fd(int *fd, const char *s, const char *d)
+{
+	if (*fd >= 0)
+		bad("repeated directive", NULL);
+	*fd = (int)number(s, INT_MAX);
+	if (*fd <= 2)
+		bad("%s must be above 2", d);
 }
 
 static void push(char ***list, size_t *n, char *s)
@@ -194,33 +222,6 @@ static void once(char **slot, char *value)
 	if (*slot)
 		bad("repeated directive", NULL);
 	*slot = value;
-}
-
-/* a 64-bit decimal (a start time in clock ticks), strict as number() */
-static unsigned long long number64(const char *s)
-{
-	unsigned long long v = 0;
-
-	if (!*s || strlen(s) > 19)
-		bad("bad number: %s", s);
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			bad("bad number", NULL);
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	return v;
-}
-
-/* the one word of table that s is */
-static unsigned long one_word(const char *s, const struct word *table)
-{
-	const struct word *w = table;
-
-	while (w->name && strcmp(w->name, s) != 0)
-		w++;
-	if (!w->name)
-		bad("unknown word: %s", s);
-	return w->bits;
 }
 
 /* `uid-map` / `gid-map INSIDE OUTSIDE COUNT`: 1 to 340 lines (the kernel's limit), each range
@@ -254,11 +255,7 @@ static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 		return;
 	/* an open file of the caller's: after setns(mnt) no host path can be trusted to write to */
 	if (strcmp(d, "error-fd") == 0 && n == 1) {
-		if (pl->error_fd >= 0)
-			bad("repeated directive", NULL);
-		pl->error_fd = (int)number(f[0], INT_MAX);
-		if (pl->error_fd <= 2)
-			bad("error-fd must be above 2", NULL);
+		read_fd(&pl->error_fd, f[0], d);
 		return;
 	}
 	if (strcmp(d, "enter") != 0 || n != 3)
@@ -267,7 +264,7 @@ static void enter_directive(struct plan *pl, const char *d, char **f, int n)
 		bad("repeated directive", NULL);
 	pl->enter_pid = (pid_t)number(f[0], INT_MAX);
 	pl->enter_ppid = (pid_t)number(f[1], INT_MAX);
-	pl->enter_start = number64(f[2]);
+	pl->enter_start = decimal(f[2], 19, ULLONG_MAX); /* clock ticks */
 	if (pl->enter_pid < 1 || pl->enter_ppid < 1)
 		bad("enter: bad PID", NULL);
 }
@@ -294,7 +291,7 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 	} else if (id_map(pl, d, f, n)) {
 		/* read */
 	} else if (strcmp(d, "join") == 0 && n == 2) {
-		once(&pl->join_path[one_word(f[0], join_types)], abs_path(f[1]));
+		once(&pl->join_path[one_word(f[0], join_types, "unknown word: %s")], abs_path(f[1]));
 	} else if (strcmp(d, "sysctl") == 0 && n == 2) {
 		/* a path below /proc/sys: relative, no empty, "." or ".." component */
 		for (const char *p = f[0];; p += strcspn(p, "/") + 1) {
@@ -319,11 +316,7 @@ static void pod_directive(struct plan *pl, const char *d, char **f, int n)
 			bad("bad hostname", NULL);
 		once(&pl->hostname, f[0]);
 	} else if (strcmp(d, "lock-fd") == 0 && n == 1) {
-		if (pl->lock_fd >= 0)
-			bad("repeated directive", NULL);
-		pl->lock_fd = (int)number(f[0], INT_MAX);
-		if (pl->lock_fd <= 2)
-			bad("lock-fd must be above 2", NULL);
+		read_fd(&pl->lock_fd, f[0], d);
 	} else if (strcmp(d, "namespaces") == 0 && n == 1) {
 		if (pl->ns_flags)
 			bad("repeated directive", NULL);
@@ -430,12 +423,6 @@ static unsigned char *read_insns(char *path, const char *what, size_t *count)
 	return buf;
 }
 
-static void read_filter(struct app *a, char *path)
-{
-	a->filter = read_insns(path, "seccomp", &a->filter_len);
-	a->seccomp_file = path;
-}
-
 static const struct word rlimit_names[] = {
 	{"RLIMIT_CPU", RLIMIT_CPU}, {"RLIMIT_FSIZE", RLIMIT_FSIZE}, {"RLIMIT_DATA", RLIMIT_DATA},
 	{"RLIMIT_STACK", RLIMIT_STACK}, {"RLIMIT_CORE", RLIMIT_CORE}, {"RLIMIT_RSS", RLIMIT_RSS},
@@ -465,14 +452,9 @@ static uint64_t rlimit_value(const char *s)
 
 static void rlimit_directive(struct app *a, char **f)
 {
-	const struct word *w = rlimit_names;
 	struct rlimit_entry r;
 
-	while (w->name && strcmp(w->name, f[0]) != 0)
-		w++;
-	if (!w->name)
-		bad("unknown rlimit: %s", f[0]);
-	r.resource = (int)w->bits;
+	r.resource = (int)one_word(f[0], rlimit_names, "unknown rlimit: %s");
 	r.soft = rlimit_value(f[1]);
 	r.hard = rlimit_value(f[2]);
 	if (r.soft > r.hard)
@@ -484,8 +466,16 @@ static void rlimit_directive(struct app *a, char **f)
 	a->rlimits[a->nrlimits++] = r;
 }
 
+static const struct word cap_sets[] = {
+	{"caps-bounding", CAPS_BOUNDING}, {"caps-effective", CAPS_EFFECTIVE},
+	{"caps-permitted", CAPS_PERMITTED}, {"caps-inheritable", CAPS_INHERITABLE},
+	{"caps-ambient", CAPS_AMBIENT}, {NULL, 0},
+};
+
 static void app_directive(const struct plan *pl, struct app *a, const char *d, char **f, int n)
 {
+	const struct word *set;
+
 	/* entering, the root and the mount namespace are the running app's own */
 	if (pl->enter && (strcmp(d, "log") == 0 || strcmp(d, "app-root") == 0 ||
 			  strcmp(d, "unshare") == 0 || strcmp(d, "devices-bpf") == 0 ||
@@ -522,11 +512,12 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 			push(&h->envp, &h->envc, f[0]);
 		return;
 	}
-	if (strcmp(d, "seccomp") == 0 && n == 2 && !a->filter) {
-		if (strcmp(f[1], "before-ids") != 0)
+	if (strcmp(d, "seccomp") == 0 && (n == 1 || n == 2) && !a->filter) {
+		if (n == 2 && strcmp(f[1], "before-ids") != 0)
 			bad("seccomp's second field can only be before-ids", NULL);
-		read_filter(a, f[0]);
-		a->seccomp_before_ids = 1;
+		a->filter = read_insns(f[0], "seccomp", &a->filter_len);
+		a->seccomp_file = f[0];
+		a->seccomp_before_ids = n == 2;
 		return;
 	}
 	if (strcmp(d, "log") == 0 && n == 2 && !a->log_dir) {
@@ -574,21 +565,9 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 			a->groups = grow(a->groups, a->ngroups, sizeof *a->groups);
 			a->groups[a->ngroups++] = (gid_t)id_number(p);
 		}
-	} else if (strcmp(d, "caps-bounding") == 0 && !a->have_caps_bounding) {
-		a->caps_bounding = cap_mask(f[0]);
-		a->have_caps_bounding = 1;
-	} else if (strcmp(d, "caps-effective") == 0 && !a->have_caps_effective) {
-		a->caps_effective = cap_mask(f[0]);
-		a->have_caps_effective = 1;
-	} else if (strcmp(d, "caps-permitted") == 0 && !a->have_caps_permitted) {
-		a->caps_permitted = cap_mask(f[0]);
-		a->have_caps_permitted = 1;
-	} else if (strcmp(d, "caps-inheritable") == 0 && !a->have_caps_inheritable) {
-		a->caps_inheritable = cap_mask(f[0]);
-		a->have_caps_inheritable = 1;
-	} else if (strcmp(d, "caps-ambient") == 0 && !a->have_caps_ambient) {
-		a->caps_ambient = cap_mask(f[0]);
-		a->have_caps_ambient = 1;
+	} else if ((set = find_word(d, strlen(d), cap_sets)) && !a->have_caps[set->bits]) {
+		a->caps[set->bits] = cap_mask(f[0]);
+		a->have_caps[set->bits] = 1;
 	} else if (strcmp(d, "wait-fifo") == 0 && !a->wait_fifo) {
 		a->wait_fifo = abs_path(f[0]);
 	} else if (strcmp(d, "console-socket") == 0 && !a->console_socket) {
@@ -606,8 +585,6 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		unsigned long v = number(f[0] + neg, 1000);
 		a->oom_score_adj = neg ? -(int)v : (int)v;
 		a->have_oom_score_adj = 1;
-	} else if (strcmp(d, "seccomp") == 0 && !a->filter) {
-		read_filter(a, f[0]);
 	} else if (strcmp(d, "devices-bpf") == 0 && !a->devices_prog) {
 		a->devices_prog = read_insns(f[0], "devices-bpf", &a->devices_len);
 		a->devices_file = f[0];
@@ -647,23 +624,17 @@ static void hook_directive(const struct plan *pl, struct app *a, char **f, int n
 
 /* A hook has its own program, ids and capability sets; the rest is its app's, whose own
  * directives therefore come before its hooks. */
-static int hook_allows(const char *d)
-{
-	static const char *const allowed[] = {"exec", "arg", "uid", "gid", "groups",
-		"caps-effective", "caps-permitted", "caps-inheritable", "caps-ambient", NULL};
-
-	for (const char *const *w = allowed; *w; w++)
-		if (strcmp(*w, d) == 0)
-			return 1;
-	return 0;
-}
+static const struct word hook_allows[] = {
+	{"exec", 0}, {"arg", 0}, {"uid", 0}, {"gid", 0}, {"groups", 0}, {"caps-effective", 0},
+	{"caps-permitted", 0}, {"caps-inheritable", 0}, {"caps-ambient", 0}, {NULL, 0},
+};
 
 static void app_line(const struct plan *pl, struct app *a, const char *d, char **f, int n)
 {
 	if (strcmp(d, "hook") == 0) {
 		hook_directive(pl, a, f, n);
 	} else if (current_hook) {
-		if (!hook_allows(d))
+		if (!find_word(d, strlen(d), hook_allows))
 			bad("not allowed in a hook (the app's own directives come before its hooks): %s", d);
 		app_directive(pl, current_hook, d, f, n);
 	} else {
@@ -674,8 +645,8 @@ static void app_line(const struct plan *pl, struct app *a, const char *d, char *
 /* the other sets are given relative to the effective one; alone they mean nothing */
 static void check_caps(const struct app *a, const char *what)
 {
-	if ((a->have_caps_permitted || a->have_caps_inheritable || a->have_caps_ambient) &&
-	    !a->have_caps_effective)
+	if ((a->have_caps[CAPS_PERMITTED] || a->have_caps[CAPS_INHERITABLE] ||
+	     a->have_caps[CAPS_AMBIENT]) && !a->have_caps[CAPS_EFFECTIVE])
 		bad("%s: caps-permitted, caps-inheritable, caps-ambient need caps-effective", what);
 }
 
@@ -694,6 +665,9 @@ static void check_hooks(const struct app *a)
 	}
 }
 
+/* an app without env directives gets an empty environment */
+static char *no_env[] = {NULL};
+
 static void check_enter(struct plan *pl)
 {
 	struct app *a = pl->apps;
@@ -707,10 +681,8 @@ static void check_enter(struct plan *pl)
 	if (!a->exec || !a->argc || !a->cwd || !a->have_uid || !a->have_gid)
 		bad("app %s lacks one of exec, arg, cwd, uid, gid", a->name);
 	a->root = "."; /* app_exec's chroot: the enter child first fchdirs into the app's root */
-	if (!a->envp) {
-		a->envp = grow(NULL, 0, sizeof *a->envp);
-		a->envp[0] = NULL;
-	}
+	if (!a->envp)
+		a->envp = no_env;
 }
 
 static void check(struct plan *pl)
@@ -739,7 +711,7 @@ static void check(struct plan *pl)
 	}
 	/* joining one and creating another is a contradiction */
 	for (const struct word *w = namespaces; w->name; w++)
-		if ((pl->ns_flags & (int)w->bits) && pl->join_path[one_word(w->name, join_types)])
+		if ((pl->ns_flags & (int)w->bits) && pl->join_path[one_word(w->name, join_types, "unknown word: %s")])
 			bad("%s both in namespaces and joined", w->name);
 	if (pl->hostname && !(pl->ns_flags & CLONE_NEWUTS) && !pl->join_path[NSK_UTS])
 		bad("hostname needs the uts namespace (new or joined)", NULL);
@@ -755,10 +727,8 @@ static void check(struct plan *pl)
 			bad("app %s: start-hook needs wait-fifo", a->name);
 		snprintf(what, sizeof what, "app %s", a->name);
 		check_caps(a, what);
-		if (!a->envp) {
-			a->envp = grow(NULL, 0, sizeof *a->envp);
-			a->envp[0] = NULL;
-		}
+		if (!a->envp)
+			a->envp = no_env;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(pl->apps[j].name, a->name) == 0)
 				bad("duplicate app name: %s", a->name);
@@ -843,13 +813,8 @@ void plan_load(const char *path, struct plan *pl, int enter)
 			    !strcmp(f[1], ".") || !strcmp(f[1], ".."))
 				bad("bad app name", NULL);
 			pl->apps = grow(pl->apps, pl->napps, sizeof *pl->apps);
-			memset(&pl->apps[pl->napps], 0, sizeof *pl->apps);
-			pl->apps[pl->napps].wait_fd = -1;
-			pl->apps[pl->napps].console_fd = -1;
-			pl->apps[pl->napps].userns_fd = -1;
-			pl->apps[pl->napps].hold_fd = -1;
-			pl->apps[pl->napps].root_fd = -1;
-			pl->apps[pl->napps++].name = f[1];
+			pl->apps[pl->napps++] = (struct app){.name = f[1], .wait_fd = -1,
+				.console_fd = -1, .userns_fd = -1, .hold_fd = -1, .root_fd = -1};
 			current_hook = NULL;
 		} else if (pl->napps) {
 			app_line(pl, &pl->apps[pl->napps - 1], f[0], f + 1, n - 1);

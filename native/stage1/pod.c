@@ -87,11 +87,9 @@ _Noreturn void pod_main(struct plan *pl, int report_fd)
 
 	/* Host paths first, while the host's mount namespace is ours: a joined one may not show
 	 * them, and after pivot_root nothing does. */
-	status_fd = open(pl->status_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (status_fd < 0)
-		die("open", pl->status_dir, errno);
-	if (pl->pids_dir && (pids_fd = open(pl->pids_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die("open", pl->pids_dir, errno);
+	status_fd = open_dir(AT_FDCWD, pl->status_dir);
+	if (pl->pids_dir)
+		pids_fd = open_dir(AT_FDCWD, pl->pids_dir);
 	if (!logs)
 		die("calloc", "-", ENOMEM);
 	for (size_t i = 0; i < pl->napps; i++)
@@ -99,8 +97,8 @@ _Noreturn void pod_main(struct plan *pl, int report_fd)
 	isolate_open_cgroups(pl);
 	isolate_attach_devices(pl);
 	console_connect(pl);
-	if (pl->nsysctls && (sysctl_fd = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die("open", "/proc/sys", errno);
+	if (pl->nsysctls)
+		sysctl_fd = open_dir(AT_FDCWD, "/proc/sys");
 
 	/* A network namespace joined (one CNI ran in, another container's) or made inside the user
 	 * namespace comes before the others are made, so that nothing of the pod ever sees the
@@ -112,8 +110,7 @@ _Noreturn void pod_main(struct plan *pl, int report_fd)
 	if (net)
 		loopback_up();
 	write_sysctls(pl, sysctl_fd);
-	if (sysctl_fd >= 0)
-		close(sysctl_fd);
+	close_fd(&sysctl_fd);
 	/* a console that went away must give EPIPE on our writes, not kill the supervisor */
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);

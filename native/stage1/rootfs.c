@@ -41,12 +41,12 @@ static int chown_created(int dirfd, const char *name)
 	return fchownat(dirfd, name, (uid_t)owner_uid, (gid_t)owner_gid, AT_SYMLINK_NOFOLLOW);
 }
 
-static int open_root(const char *root)
+int open_dir(int dirfd, const char *path)
 {
-	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
-		die("open", root, errno);
+		die("open", path, errno);
 	return fd;
 }
 
@@ -295,7 +295,7 @@ void rootfs_setup(const struct plan *pl)
 		}
 		/* Both reopened for every directive: a mount onto "/" or onto the in-root
 		 * directory (an app's overlay) covers what an older fd points to. */
-		rootfd = open_root(pl->root);
+		rootfd = open_dir(AT_FDCWD, pl->root);
 		base = rootfd;
 		snprintf(where, sizeof where, "%s", op->target);
 		if (strcmp(in_root, "/") != 0) {
@@ -320,7 +320,7 @@ void rootfs_setup(const struct plan *pl)
 
 void rootfs_pivot(const struct plan *pl)
 {
-	int fd = open_root(pl->root);
+	int fd = open_dir(AT_FDCWD, pl->root);
 
 	/* pivot_root(".", ".") stacks the old root on top of the new one at "/"; detaching it
 	 * leaves only the new root, without needing a directory for the old one. */

@@ -26,6 +26,10 @@
 #define PLAN_VERSION 1
 #define EXIT_HELPER  254
 
+/* expr, a call that returns -1 on failure, made again for as long as a signal interrupts it */
+#define RETRY_EINTR(expr) \
+	({ long r_; do r_ = (long)(expr); while (r_ == -1 && errno == EINTR); r_; })
+
 /* mount OPTIONS */
 #define OPT_MKDIR    0x1
 #define OPT_MKFILE   0x2
@@ -82,6 +86,9 @@ struct sysctl_entry {
 	char *path, *value;
 };
 
+/* an app's capability sets, in struct app's caps[] */
+enum { CAPS_BOUNDING, CAPS_EFFECTIVE, CAPS_PERMITTED, CAPS_INHERITABLE, CAPS_AMBIENT, NCAPS };
+
 struct app {
 	char *name, *root, *exec, *cwd;
 	char **argv;          /* NULL-terminated */
@@ -96,9 +103,8 @@ struct app {
 	int unshare_flags;    /* `unshare mount,cgroup`: CLONE_NEWNS, CLONE_NEWCGROUP */
 	char *log_dir;        /* `log DIR MAX`; NULL: no log, fds 1 and 2 are inherited */
 	unsigned long log_max;
-	uint64_t caps_bounding, caps_effective, caps_permitted, caps_inheritable, caps_ambient;
-	int have_caps_bounding, have_caps_effective, have_caps_permitted, have_caps_inheritable,
-	    have_caps_ambient;
+	uint64_t caps[NCAPS]; /* `caps-bounding`, `caps-effective` ... */
+	int have_caps[NCAPS];
 	struct rlimit_entry *rlimits; /* `rlimit NAME SOFT HARD`, set before ids change */
 	size_t nrlimits;
 	char *wait_fifo;        /* `wait-fifo PATH`: block before the seal until a byte arrives */
@@ -198,6 +204,7 @@ void fail_send(int fd, const struct failure *f);
 /* app.c: process hygiene shared by the outer process, PID 1 and the app child */
 void close_fds_except(int keep);              /* every fd above 2 but keep (-1: none) */
 void close_fds_keeping(int *keep, size_t n);  /* every fd above 2 but those (sorts keep) */
+void close_fd(int *fd);                       /* close *fd if open; it is -1 after */
 void signals_reset(void);                     /* all dispositions to SIG_DFL */
 void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 
@@ -205,6 +212,7 @@ void signals_forwarded(sigset_t *set);        /* SIGTERM, SIGINT, SIGHUP, SIGQUI
 _Noreturn void pod_main(struct plan *plan, int report_fd);
 
 /* rootfs.c */
+int open_dir(int dirfd, const char *path);    /* an O_PATH directory fd, or die("open", path) */
 void rootfs_setup(const struct plan *plan);   /* bind root, run ops (cwd unchanged) */
 void rootfs_pivot(const struct plan *plan);   /* pivot_root into the root, chdir("/") */
 

@@ -99,9 +99,7 @@ static pid_t start_app(const struct plan *pl, struct app *a, int held, mode_t ap
 		if (pipe2(hold, O_CLOEXEC) < 0)
 			die("pipe", a->name, errno);
 		a->hold_fd = hold[0];
-		a->root_fd = open(pl->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (a->root_fd < 0)
-			die("open", pl->root, errno);
+		a->root_fd = open_dir(AT_FDCWD, pl->root);
 	}
 	applog_pipes(log, a->name);
 	pid = fork();
@@ -111,8 +109,7 @@ static pid_t start_app(const struct plan *pl, struct app *a, int held, mode_t ap
 		app_exec(a, p[1], app_umask, log);
 	close(p[1]);
 	/* the child has the console socket; the pty's master goes from it to the caller */
-	if (a->console_fd >= 0)
-		close(a->console_fd);
+	close_fd(&a->console_fd);
 	if (hold[0] >= 0) {
 		close(hold[0]);
 		close(a->root_fd);
@@ -125,8 +122,7 @@ static pid_t start_app(const struct plan *pl, struct app *a, int held, mode_t ap
 
 		if (strcmp(f.what, "paused") == 0 && f.err == 0 && hold[1] >= 0) {
 			release_paused(pl, a, p[0], hold[1], status_fd);
-			close(hold[1]);
-			hold[1] = -1;
+			close_fd(&hold[1]);
 			continue;
 		}
 		if (strcmp(f.what, "created") != 0 || f.err != 0) {
@@ -213,13 +209,11 @@ static size_t reap(struct supervisor *s)
 
 	for (;;) {
 		int ws;
-		pid_t pid = waitpid(-1, &ws, WNOHANG);
+		pid_t pid = (pid_t)RETRY_EINTR(waitpid(-1, &ws, WNOHANG));
 		size_t i;
 
 		if (pid == 0 || (pid < 0 && errno == ECHILD))
 			return gone;
-		if (pid < 0 && errno == EINTR)
-			continue;
 		if (pid < 0)
 			die("waitpid", "-", errno);
 		for (i = 0; i < s->pl->napps && s->pids[i] != pid; i++)
@@ -300,10 +294,8 @@ int supervise(const struct plan *pl, int status_fd, int pids_fd, mode_t app_umas
 		if (!(fds[0].revents & POLLIN))
 			continue;
 		for (;;) {
-			ssize_t got = read(sfd, &si, sizeof si);
+			ssize_t got = RETRY_EINTR(read(sfd, &si, sizeof si));
 
-			if (got < 0 && errno == EINTR)
-				continue;
 			if (got < 0 && errno == EAGAIN)
 				break;
 			if (got != (ssize_t)sizeof si)
