@@ -260,6 +260,10 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	if (chroot(a->root) < 0)
 		die("chroot", a->root, errno);
 	enter_cwd(a);
+	/* read as root, inside the root, before any filter: the image's passwd, nothing else */
+	struct app self = *a;
+	if (a->home_from_passwd)
+		self.envp = env_with_home(a);
 	console_attach(a);
 	isolate_oom_score_adj(a);
 	/* from here on the helper's own calls (prctl, setgroups, setgid, setuid, capset, the
@@ -272,5 +276,5 @@ _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,
 	become(a);
 	isolate_wait(a, report_fd);
 	isolate_seal(a);
-	exec_program(a);
+	exec_program(&self);
 }

@@ -485,6 +485,10 @@ static void app_directive(const struct plan *pl, struct app *a, const char *d, c
 		rlimit_directive(a, f);
 		return;
 	}
+	if (strcmp(d, "home-from-passwd") == 0 && n == 0 && !a->home_from_passwd) {
+		a->home_from_passwd = 1;
+		return;
+	}
 	if (strcmp(d, "console-size") == 0 && n == 2 && !a->console_rows) {
 		a->console_rows = (unsigned short)number(f[0], 65535);
 		a->console_cols = (unsigned short)number(f[1], 65535);

@@ -115,6 +115,7 @@ struct app {
 	int no_new_privs, have_no_new_privs;
 	mode_t umask;           /* `umask MODE`; without it the caller's */
 	int have_umask;
+	int home_from_passwd;   /* `home-from-passwd`: HOME from the app's /etc/passwd when env has none */
 	int oom_score_adj, have_oom_score_adj;
 	char *seccomp_file;
 	unsigned char *filter;  /* struct sock_filter[], read from seccomp_file at plan load */
@@ -262,6 +263,7 @@ void console_connect(const struct plan *plan);     /* PID 1 before pivot_root; e
 void console_attach(const struct app *app);        /* app child after chroot: pty, ctty, stdio */
 
 /* app.c: in the forked child; never returns. report_fd: close-on-exec pipe to PID 1. */
+char **env_with_home(const struct app *app); /* home.c: envp, with HOME added if missing */
 _Noreturn void app_exec(const struct app *app, int report_fd, mode_t app_umask,
 			const struct applog *log);
 /* app.c: what runs a hook of owner: the owner's isolation, the hook's program, ids and caps */

@@ -358,7 +358,7 @@ function umaskOf(value: number): number {
 }
 
 /** What an app block takes straight from a runtime-spec process; `create` and `exec` share it. */
-export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj' | 'umask'> {
+export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'noNewPrivs' | 'oomScoreAdj' | 'umask' | 'homeFromPasswd'> {
   // callers have refused a process without args already
   const argv = proc.args ?? [];
   return {
@@ -369,6 +369,8 @@ export function processFields(proc: OciProcess): Pick<AppPlan, 'exec' | 'argv' |
     uid: proc.user.uid,
     gid: proc.user.gid,
     groups: proc.user.additionalGids ?? [],
+    // as runc: without HOME in env, the user's home from the container's /etc/passwd (or /)
+    homeFromPasswd: true,
     noNewPrivs: proc.noNewPrivileges ?? false,
     ...(proc.oomScoreAdj === undefined ? {} : { oomScoreAdj: proc.oomScoreAdj }),
     ...(proc.user.umask === undefined ? {} : { umask: umaskOf(proc.user.umask) }),

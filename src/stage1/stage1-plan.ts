@@ -121,6 +121,8 @@ export interface AppPlan {
   noNewPrivs?: boolean;
   /** `umask MODE`: the app's umask; absent: the caller's. */
   umask?: number;
+  /** `home-from-passwd`: without HOME in `env`, the app gets its uid's home from its root's /etc/passwd, or `/` (runc's rule). */
+  homeFromPasswd?: boolean;
   oomScoreAdj?: number;
   /** Host path of a file holding the compiled seccomp program (struct sock_filter[]). */
   seccompFile?: string;
@@ -268,6 +270,7 @@ function appLines(app: Omit<AppPlan, 'root'> & { root?: string }): string[] {
     ...(app.cgroups ?? []).map((dir) => line('cgroup', dir)),
     ...(app.oomScoreAdj === undefined ? [] : [line('oom-score-adj', String(app.oomScoreAdj))]),
     ...(app.umask === undefined ? [] : [line('umask', app.umask.toString(8))]),
+    ...(app.homeFromPasswd ? [line('home-from-passwd')] : []),
     ...(app.capsBounding === undefined ? [] : [line('caps-bounding', app.capsBounding)]),
     ...(app.capsEffective === undefined ? [] : [line('caps-effective', app.capsEffective)]),
     ...(app.capsPermitted === undefined ? [] : [line('caps-permitted', app.capsPermitted)]),

@@ -1,5 +1,6 @@
-/** process.user.umask, seccomp without noNewPrivileges (create and exec), and hook failures. */
+/** process.user.umask, HOME from the container's passwd, seccomp without noNewPrivileges (create and exec), and hook failures. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -73,4 +74,42 @@ test('a hook that exits 0 without reading the state from stdin succeeds, however
   const created = await root.create('epipe', makeBundle(config));
   assert.equal(created.status, 0, created.stderr);
   assert.equal((await root.run('delete', 'epipe')).status, 0);
+});
+
+test('without HOME in process.env, HOME is the user\'s home in the container\'s /etc/passwd, or /; a HOME given is kept (as runc)', async () => {
+  const home = async (id: string, edit: (config: ReturnType<typeof defaultConfig>) => void) => {
+    const config = defaultConfig();
+    config.process.env = ['PATH=/bin'];
+    config.process.args = ['/bin/sh', '-c', 'echo "$HOME"'];
+    edit(config);
+    const created = await root.create(id, makeBundle(config));
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal((await root.run('start', id)).status, 0);
+    await root.waitFor(id, 'stopped');
+    const output = fs.readFileSync(created.output, 'utf8');
+    assert.equal((await root.run('delete', id)).status, 0);
+    return output.trim();
+  };
+  assert.equal(await home('home-root', () => {}), '/root');
+  assert.equal(await home('home-nobody', (c) => (c.process.user = { uid: 65534, gid: 65534 })), '/nonexistent');
+  assert.equal(await home('home-unknown', (c) => (c.process.user = { uid: 4321, gid: 4321 })), '/', 'a uid the file lacks');
+  assert.equal(await home('home-given', (c) => c.process.env.push('HOME=/given')), '/given');
+  // The file is read inside the container and never through a symlink: a passwd that is one counts as none.
+  const rootfs = fs.mkdtempSync(path.join(root.dir, 'rootfs-'));
+  execFileSync('cp', ['-a', `${defaultConfig().root.path}/.`, rootfs]);
+  fs.writeFileSync(path.join(rootfs, 'etc', 'passwd.real'), 'root:x:0:0:root:/through-a-symlink:/bin/sh\n');
+  fs.rmSync(path.join(rootfs, 'etc', 'passwd'));
+  fs.symlinkSync('passwd.real', path.join(rootfs, 'etc', 'passwd'));
+  assert.equal(await home('home-symlink', (c) => (c.root = { path: rootfs, readonly: true })), '/');
+
+  // exec: the same rule for the process it adds
+  const config = defaultConfig();
+  config.process.args = ['/bin/probe', 'sleep', '30'];
+  assert.equal((await root.create('home-exec', makeBundle(config))).status, 0);
+  assert.equal((await root.run('start', 'home-exec')).status, 0);
+  await root.waitFor('home-exec', 'running');
+  const exec = await root.run('exec', '--env', 'PATH=/bin', '--user', '65534:65534', 'home-exec', '/bin/sh', '-c', 'echo "$HOME"');
+  assert.equal(exec.status, 0, exec.stderr);
+  assert.equal(exec.stdout.trim(), '/nonexistent');
+  assert.equal((await root.run('delete', '--force', 'home-exec')).status, 0);
 });
