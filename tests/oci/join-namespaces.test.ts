@@ -96,7 +96,7 @@ test('a path that is not a namespace of its type is refused, naming it; nothing 
     assert.equal(result.status, 1, `${type} ${nsPath}`);
     assert.match(result.stderr, message);
     assert.ok(!fs.existsSync(path.join(root.dir, 'wrong')), 'no state left');
-    assert.equal(execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', 'wrong'], { encoding: 'utf8' }), '', 'no cgroup left');
+    assert.equal(execFileSync('find', ['/sys/fs/cgroup', '-ignore_readdir_race', '-maxdepth', '8', '-type', 'd', '-name', 'wrong'], { encoding: 'utf8' }), '', 'no cgroup left');
   }
   fs.rmSync(fifo);
 });
