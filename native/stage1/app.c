@@ -196,7 +196,6 @@ static void become(const struct app *a)
 static void run_pre_start(const struct app *a)
 {
 	struct app h = hook_process(a, HOOK_PRE_START);
-	char reason[80];
 	int ws;
 	pid_t pid = fork();
 
@@ -210,15 +209,8 @@ static void run_pre_start(const struct app *a)
 	}
 	if (RETRY_EINTR(waitpid(pid, &ws, 0)) < 0)
 		die("waitpid", a->name, errno);
-	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
-		return;
-	if (WIFEXITED(ws))
-		snprintf(reason, sizeof reason, "exited with status %d; the app was not started",
-			 WEXITSTATUS(ws));
-	else
-		snprintf(reason, sizeof reason, "killed by signal %d; the app was not started",
-			 WTERMSIG(ws));
-	die_reason("pre-start", a->name, ECANCELED, reason);
+	require_clean_exit(ws, "pre-start", a->name, "exited with status %d; the app was not started",
+			   "killed by signal %d; the app was not started");
 }
 
 _Noreturn void app_exec(const struct app *a, int report_fd, mode_t app_umask,

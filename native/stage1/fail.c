@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *error_file;
@@ -139,6 +140,22 @@ _Noreturn void die_reason(const char *what, const char *path, int err, const cha
 	if (reason)
 		copy(f.reason, sizeof f.reason, reason);
 	fail_exit(&f);
+}
+
+/* The end of a process the helper ran for the app (pre-start, a start hook): nothing if it exited
+ * 0, else a failure saying how it ended; each format takes the status or signal number. */
+void require_clean_exit(int ws, const char *what, const char *path, const char *exited_fmt,
+			const char *killed_fmt)
+{
+	char reason[80];
+
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		return;
+	if (WIFEXITED(ws))
+		snprintf(reason, sizeof reason, exited_fmt, WEXITSTATUS(ws));
+	else
+		snprintf(reason, sizeof reason, killed_fmt, WTERMSIG(ws));
+	die_reason(what, path, ECANCELED, reason);
 }
 
 _Noreturn void fail_exit(const struct failure *f)

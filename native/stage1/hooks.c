@@ -70,15 +70,8 @@ static void run_hook(const struct app *a, const struct hook *h, const char *stat
 		snprintf(reason, sizeof reason, "startContainer hook timed out after %lu s", h->timeout);
 		die_reason("hook", h->path, ETIMEDOUT, reason);
 	}
-	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
-		return;
-	if (WIFEXITED(ws))
-		snprintf(reason, sizeof reason, "startContainer hook exited with status %d",
-			 WEXITSTATUS(ws));
-	else
-		snprintf(reason, sizeof reason, "startContainer hook was killed by signal %d",
-			 WTERMSIG(ws));
-	die_reason("hook", h->path, ECANCELED, reason);
+	require_clean_exit(ws, "hook", h->path, "startContainer hook exited with status %d",
+			   "startContainer hook was killed by signal %d");
 }
 
 void hooks_run_start(const struct app *a, const char *state, size_t len)

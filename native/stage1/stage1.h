@@ -196,6 +196,8 @@ void fail_set_error_fd(int fd);               /* enter: write it to this open fi
 void fail_set_pipe(int fd);                   /* PID 1 / app child: send records here instead */
 _Noreturn void die(const char *what, const char *path, int err);
 _Noreturn void die_reason(const char *what, const char *path, int err, const char *reason);
+void require_clean_exit(int ws, const char *what, const char *path, const char *exited_fmt,
+			const char *killed_fmt);
 _Noreturn void fail_exit(const struct failure *f); /* report or send f, exit 254 */
 void fail_set_context(const char *context);   /* a hook's process: "pre-start exec", not "exec" */
 void fail_report(const struct failure *f);    /* stderr line + error file */
