@@ -150,6 +150,7 @@ function toRecord(pairs: [string, string][]): Record<string, string> {
 }
 
 function manifestApp(app: SpecApp): PodManifestApp {
+  const isolators = appcIsolatorList(app.isolators);
   return {
     name: app.name,
     image: { name: app.imageName, id: app.imageId, labels: [] },
@@ -163,7 +164,7 @@ function manifestApp(app: SpecApp): PodManifestApp {
         const eq = entry.indexOf('=');
         return { name: entry.slice(0, eq), value: entry.slice(eq + 1) };
       }),
-      ...(appcIsolatorList(app.isolators).length > 0 ? { isolators: appcIsolatorList(app.isolators) } : {}),
+      ...(isolators.length > 0 ? { isolators } : {}),
     },
     ...(app.readonlyRootfs ? { readOnlyRootFS: true } : {}),
     mounts: app.mounts.map((mount) => ({ volume: mount.volume, path: mount.target })),
